@@ -29,6 +29,14 @@ use crate::{BoxError, FailureKind, Outcome};
 pub trait Classify<T, E> {
     /// Classifies one finished call.
     fn classify(&self, result: &Result<T, E>, elapsed: Duration) -> Outcome;
+
+    /// How long the callee asked its callers to stay away, where its answer
+    /// says so (an HTTP `Retry-After`). A circuit breaker stays open at least
+    /// that long. The default reads nothing.
+    fn retry_after(&self, result: &Result<T, E>) -> Option<Duration> {
+        let _ = result;
+        None
+    }
 }
 
 impl<T, E, F> Classify<T, E> for F

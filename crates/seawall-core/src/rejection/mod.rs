@@ -14,6 +14,7 @@
 //! works whichever path the user names it by.
 
 mod bulkhead_full;
+mod circuit_open;
 mod elapsed;
 
 use std::error::Error;
@@ -21,6 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use bulkhead_full::BulkheadFull;
+pub use circuit_open::CircuitOpen;
 pub use elapsed::{Elapsed, Phase};
 
 /// The stability pattern a layer implements; says which layer refused.
@@ -115,6 +117,9 @@ fn downcast<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Rejection> {
         return Some(e);
     }
     if let Some(e) = error.downcast_ref::<BulkheadFull>() {
+        return Some(e);
+    }
+    if let Some(e) = error.downcast_ref::<CircuitOpen>() {
         return Some(e);
     }
     None
