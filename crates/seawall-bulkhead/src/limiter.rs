@@ -1,0 +1,356 @@
+//! The bulkhead's state machine: counters of permits in use, with no
+//! services, futures or clocks in sight.
+//!
+//! Capacity is split into one reserve per partition (its guaranteed share)
+//! and a shared pool holding the rest. A request of a partition takes from
+//! the partition's reserve first and borrows from the pool when the reserve
+//! is used up; a request of no partition uses the pool alone. Because a
+//! reserve only ever serves its own partition, a partition always gets its
+//! guaranteed share however busy the others are, and the total can never pass
+//! capacity: the reserves and the pool add up to it.
+//!
+//! Each counter is raised with a compare-exchange that refuses to pass its
+//! limit, so a counter never overshoots, not even for an instant.
+//!
+//! FIXME: no loom model yet, as loom is not a workspace dependency; the
+//! racing-threads test below and the crate's property tests stand in.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The permit counters of one bulkhead.
+pub(crate) struct Limiter {
+    capacity: usize,
+    pool: Slots,
+    /// Sorted by name, so a key is found by binary search.
+    partitions: Box<[Partition]>,
+}
+
+/// Where a permit came from, so that it goes back to the same place.
+///
+/// Partition indexes are `u32` to keep a permit two words long: it is moved
+/// through the service, the future and the body on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// From the shared pool, for a request of no partition.
+    Pool,
+    /// From partition `.0`'s guaranteed reserve.
+    Reserved(u32),
+    /// Borrowed from the shared pool by partition `.0`.
+    Borrowed(u32),
+}
+
+/// The most partitions a bulkhead may have, so that an index fits a
+/// [`Grant`].
+pub(crate) const MAX_PARTITIONS: usize = u32::MAX as usize;
+
+/// The shape of one partition, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartitionSpec {
+    pub(crate) name: Arc<str>,
+    pub(crate) guaranteed: usize,
+    pub(crate) max_in_flight: usize,
+}
+
+/// A partition's counters.
+struct Partition {
+    spec: PartitionSpec,
+    /// Everything the partition holds, reserved or borrowed; bounded by its
+    /// own ceiling.
+    in_flight: Slots,
+    /// What it holds from its reserve; bounded by `guaranteed`.
+    reserved: Slots,
+}
+
+/// A counter with a fixed limit.
+struct Slots {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl Limiter {
+    /// A limiter of `capacity` permits split into `partitions`.
+    ///
+    /// The builder has already checked that the guaranteed shares fit into
+    /// `capacity` and that names are unique.
+    pub(crate) fn new(capacity: usize, mut partitions: Vec<PartitionSpec>) -> Self {
+        assert!(partitions.len() <= MAX_PARTITIONS, "too many partitions");
+        partitions.sort_by(|a, b| a.name.cmp(&b.name));
+        let reserved: usize = partitions.iter().map(|p| p.guaranteed).sum();
+        debug_assert!(reserved <= capacity, "reserves exceed capacity");
+        let partitions = partitions
+            .into_iter()
+            .map(|spec| Partition {
+                in_flight: Slots::new(spec.max_in_flight),
+                reserved: Slots::new(spec.guaranteed),
+                spec,
+            })
+            .collect();
+        Limiter {
+            capacity,
+            pool: Slots::new(capacity - reserved),
+            partitions,
+        }
+    }
+
+    /// The total number of permits.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether any partitions are configured.
+    pub(crate) fn is_partitioned(&self) -> bool {
+        !self.partitions.is_empty()
+    }
+
+    /// The index of the partition named `key`, if there is one.
+    #[inline]
+    pub(crate) fn find(&self, key: &str) -> Option<u32> {
+        let index = self
+            .partitions
+            .binary_search_by(|p| (*p.spec.name).cmp(key))
+            .ok()?;
+        // `new` was given at most `MAX_PARTITIONS`, so this never truncates.
+        Some(index as u32)
+    }
+
+    /// Takes a permit for a request of `partition` (an index from
+    /// [`find`](Self::find)), or for the pool alone when `None`.
+    ///
+    /// Returns `None` when no permit is free for it.
+    #[inline]
+    pub(crate) fn try_acquire(&self, partition: Option<u32>) -> Option<Grant> {
+        let Some(index) = partition else {
+            return self.pool.try_take().then_some(Grant::Pool);
+        };
+
+        // The ceiling is claimed first, so that the partition's total is
+        // bounded even while the reserve and the pool are being tried.
+        let part = &self.partitions[index as usize];
+        if !part.in_flight.try_take() {
+            return None;
+        }
+        if part.reserved.try_take() {
+            return Some(Grant::Reserved(index));
+        }
+        if self.pool.try_take() {
+            return Some(Grant::Borrowed(index));
+        }
+        part.in_flight.give_back();
+        None
+    }
+
+    /// Returns a permit taken by [`try_acquire`](Self::try_acquire).
+    #[inline]
+    pub(crate) fn release(&self, grant: Grant) {
+        match grant {
+            Grant::Pool => self.pool.give_back(),
+            Grant::Reserved(index) => {
+                let part = &self.partitions[index as usize];
+                part.reserved.give_back();
+                part.in_flight.give_back();
+            }
+            Grant::Borrowed(index) => {
+                self.pool.give_back();
+                self.partitions[index as usize].in_flight.give_back();
+            }
+        }
+    }
+
+    /// Permits in use now, over all partitions and the pool.
+    pub(crate) fn in_flight(&self) -> usize {
+        let reserved: usize = self.partitions.iter().map(|p| p.reserved.used()).sum();
+        self.pool.used() + reserved
+    }
+
+    /// Permits of the pool in use now, by any request.
+    pub(crate) fn pool_in_use(&self) -> usize {
+        self.pool.used()
+    }
+
+    /// The size of the pool: capacity less every guaranteed share.
+    pub(crate) fn pool_size(&self) -> usize {
+        self.pool.limit
+    }
+
+    /// The partitions' shapes, sorted by name, with what each holds now.
+    pub(crate) fn partitions(&self) -> impl Iterator<Item = (&PartitionSpec, usize)> {
+        self.partitions
+            .iter()
+            .map(|p| (&p.spec, p.in_flight.used()))
+    }
+
+    /// Permits partition `index` holds now, reserved and borrowed.
+    pub(crate) fn partition_in_flight(&self, index: u32) -> usize {
+        self.partitions[index as usize].in_flight.used()
+    }
+
+    /// The configured partition at `index`.
+    pub(crate) fn partition(&self, index: u32) -> &PartitionSpec {
+        &self.partitions[index as usize].spec
+    }
+}
+
+impl Slots {
+    fn new(limit: usize) -> Self {
+        Slots {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Takes one slot unless all are used.
+    #[inline]
+    fn try_take(&self) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            if used >= self.limit {
+                return false;
+            }
+            // Acquire pairs with the Release in `give_back`, so whatever the
+            // last holder did happens before the next holder starts.
+            match self.used.compare_exchange_weak(
+                used,
+                used + 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => used = actual,
+            }
+        }
+    }
+
+    #[inline]
+    fn give_back(&self) {
+        let before = self.used.fetch_sub(1, Ordering::Release);
+        debug_assert!(before > 0, "a slot was given back twice");
+    }
+
+    fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, guaranteed: usize, max_in_flight: usize) -> PartitionSpec {
+        PartitionSpec {
+            name: name.into(),
+            guaranteed,
+            max_in_flight,
+        }
+    }
+
+    #[test]
+    fn an_unpartitioned_limiter_counts_up_to_capacity() {
+        let limiter = Limiter::new(2, Vec::new());
+        let a = limiter.try_acquire(None).expect("first permit");
+        let b = limiter.try_acquire(None).expect("second permit");
+        assert_eq!(limiter.try_acquire(None), None);
+        assert_eq!(limiter.in_flight(), 2);
+
+        limiter.release(a);
+        assert_eq!(limiter.try_acquire(None), Some(Grant::Pool));
+        limiter.release(b);
+        limiter.release(Grant::Pool);
+        assert_eq!(limiter.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_partition_takes_its_reserve_then_borrows() {
+        // Capacity 4: tenant-a reserves 1, tenant-b reserves 1, pool of 2.
+        let limiter = Limiter::new(4, vec![spec("b", 1, 4), spec("a", 1, 4)]);
+        let a = limiter.find("a");
+        let b = limiter.find("b");
+        assert_eq!(limiter.pool_size(), 2);
+
+        assert!(matches!(limiter.try_acquire(a), Some(Grant::Reserved(_))));
+        assert!(matches!(limiter.try_acquire(a), Some(Grant::Borrowed(_))));
+        assert!(matches!(limiter.try_acquire(a), Some(Grant::Borrowed(_))));
+        assert_eq!(
+            limiter.try_acquire(a),
+            None,
+            "a has its reserve and the pool"
+        );
+        assert_eq!(limiter.try_acquire(None), None, "the pool is lent out");
+
+        // b's reserve was never lent out.
+        assert!(matches!(limiter.try_acquire(b), Some(Grant::Reserved(_))));
+        assert_eq!(limiter.in_flight(), 4);
+        assert_eq!(limiter.partition_in_flight(a.unwrap()), 3);
+    }
+
+    #[test]
+    fn a_ceiling_bounds_borrowing() {
+        let limiter = Limiter::new(10, vec![spec("a", 1, 2)]);
+        let a = limiter.find("a");
+        assert!(limiter.try_acquire(a).is_some());
+        assert!(limiter.try_acquire(a).is_some());
+        assert_eq!(limiter.try_acquire(a), None);
+        // A refusal at the ceiling leaves nothing claimed behind.
+        assert_eq!(limiter.partition_in_flight(a.unwrap()), 2);
+        assert_eq!(limiter.in_flight(), 2);
+    }
+
+    #[test]
+    fn a_failed_borrow_gives_the_ceiling_back() {
+        let limiter = Limiter::new(1, vec![spec("a", 0, 1), spec("b", 1, 1)]);
+        let a = limiter.find("a");
+        assert_eq!(limiter.pool_size(), 0);
+        assert_eq!(limiter.try_acquire(a), None);
+        assert_eq!(limiter.partition_in_flight(a.unwrap()), 0);
+    }
+
+    #[test]
+    fn grants_go_back_where_they_came_from() {
+        let limiter = Limiter::new(3, vec![spec("a", 1, 3)]);
+        let a = limiter.find("a");
+        let reserved = limiter.try_acquire(a).unwrap();
+        let borrowed = limiter.try_acquire(a).unwrap();
+        let pooled = limiter.try_acquire(None).unwrap();
+        assert_eq!(limiter.pool_in_use(), 2);
+
+        limiter.release(borrowed);
+        assert_eq!(limiter.pool_in_use(), 1);
+        limiter.release(reserved);
+        limiter.release(pooled);
+        assert_eq!(limiter.in_flight(), 0);
+        assert_eq!(limiter.partition_in_flight(a.unwrap()), 0);
+    }
+
+    #[test]
+    fn unknown_keys_are_not_partitions() {
+        let limiter = Limiter::new(3, vec![spec("a", 1, 3), spec("c", 1, 3)]);
+        assert_eq!(limiter.find("b"), None);
+        assert_eq!(limiter.find(""), None);
+        assert_eq!(limiter.partition(limiter.find("c").unwrap()).guaranteed, 1);
+        let names: Vec<_> = limiter.partitions().map(|(p, _)| &*p.name).collect();
+        assert_eq!(names, ["a", "c"]);
+    }
+
+    #[test]
+    fn racing_threads_never_pass_capacity() {
+        let limiter = Arc::new(Limiter::new(3, vec![spec("a", 1, 3)]));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let limiter = limiter.clone();
+                std::thread::spawn(move || {
+                    let partition = (t % 2 == 0).then(|| limiter.find("a").unwrap());
+                    for _ in 0..10_000 {
+                        if let Some(grant) = limiter.try_acquire(partition) {
+                            assert!(limiter.in_flight() <= 3);
+                            limiter.release(grant);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no thread panicked");
+        }
+        assert_eq!(limiter.in_flight(), 0);
+    }
+}

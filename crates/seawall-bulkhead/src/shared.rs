@@ -1,0 +1,182 @@
+//! The state every service built by one layer shares, and the permit that
+//! hands a slot back when dropped.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fmt::Write as _;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::{Counter, Gauge};
+use seawall_core::health::{HealthReport, ReportHealth, Status};
+use seawall_core::names::target;
+use seawall_core::rejection::BulkheadFull;
+use tokio::sync::Notify;
+
+use crate::limiter::{Grant, Limiter};
+
+/// One bulkhead: its counters, its settings and its metric handles.
+pub(crate) struct Shared {
+    pub(crate) limiter: Limiter,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) retry_after: Duration,
+    /// The bound on a wait for a permit; `None` refuses at once.
+    pub(crate) wait: Option<Duration>,
+    pub(crate) metrics: Metrics,
+    pub(crate) waiters: Waiters,
+}
+
+/// Metric handles, registered once when the layer is built.
+pub(crate) struct Metrics {
+    pub(crate) in_flight: Gauge,
+    pub(crate) rejected: Counter,
+}
+
+/// Tasks waiting for a permit, in waiting mode.
+///
+/// `count` lets a release skip the `Notify` (and its lock) when nobody
+/// waits, which is always in reject mode and usually in waiting mode.
+pub(crate) struct Waiters {
+    pub(crate) count: AtomicUsize,
+    pub(crate) notify: Arc<Notify>,
+}
+
+/// A held permit; dropping it gives the permit back.
+///
+/// It keeps the bulkhead alive, so it may outlive every service (a response
+/// body still streaming after the connection's service is gone).
+pub(crate) struct Permit {
+    shared: Arc<Shared>,
+    grant: Grant,
+}
+
+impl Shared {
+    /// Takes a permit for `partition`, or the pool when `None`.
+    #[inline]
+    pub(crate) fn try_acquire(self: &Arc<Self>, partition: Option<u32>) -> Option<Permit> {
+        let grant = self.limiter.try_acquire(partition)?;
+        self.metrics.in_flight.increment(1.0);
+        Some(Permit {
+            shared: self.clone(),
+            grant,
+        })
+    }
+
+    /// Builds the error for a refused request of `partition`, counting and
+    /// logging the refusal on the way.
+    #[cold]
+    pub(crate) fn refuse(&self, partition: Option<u32>, waited: Option<Duration>) -> BulkheadFull {
+        self.metrics.rejected.increment(1);
+        let partition = partition.map(|i| &self.limiter.partition(i).name);
+        tracing::trace!(
+            target: target::BULKHEAD,
+            name = %self.name,
+            partition = partition.map(|p| &**p),
+            max_in_flight = self.limiter.capacity(),
+            waited = ?waited,
+            "request refused"
+        );
+
+        let mut error =
+            BulkheadFull::new(self.limiter.capacity()).with_retry_after(self.retry_after);
+        if let Some(name) = partition {
+            error = error.with_partition(name.clone());
+        }
+        if let Some(waited) = waited {
+            error = error.with_waited(waited);
+        }
+        error
+    }
+
+    #[inline]
+    fn release(&self, grant: Grant) {
+        self.limiter.release(grant);
+        self.metrics.in_flight.decrement(1.0);
+        if self.wait.is_some() {
+            self.wake_waiters();
+        }
+    }
+
+    fn wake_waiters(&self) {
+        // Pairs with the fence a waiter puts between counting itself and
+        // trying again: either it sees this release, or this sees its count.
+        fence(Ordering::SeqCst);
+        if self.waiters.count.load(Ordering::Relaxed) > 0 {
+            // Every waiter is woken, not one: a permit from a partition's
+            // reserve suits only that partition's waiters, and waking one
+            // that cannot use it would lose the wake-up.
+            self.waiters.notify.notify_waiters();
+        }
+    }
+}
+
+impl ReportHealth for Shared {
+    fn report(&self) -> HealthReport {
+        let limiter = &self.limiter;
+        let in_flight = limiter.in_flight();
+        let status = if in_flight >= limiter.capacity() {
+            Status::Warn
+        } else {
+            Status::Pass
+        };
+        let mut report = HealthReport::new(status)
+            .observe("in_flight", in_flight)
+            .observe("max_in_flight", limiter.capacity())
+            .observe("waiting", self.waiters.count.load(Ordering::Relaxed));
+        if limiter.is_partitioned() {
+            report = report
+                .observe("pool_in_use", limiter.pool_in_use())
+                .observe("pool_size", limiter.pool_size())
+                .observe("partitions", self.describe_partitions());
+        }
+        report
+    }
+}
+
+impl Shared {
+    /// One line per partition for the health document, such as
+    /// `tenant-a 3/8 (guaranteed 2)`.
+    fn describe_partitions(&self) -> String {
+        let mut text = String::new();
+        for (index, (spec, in_flight)) in self.limiter.partitions().enumerate() {
+            if index > 0 {
+                text.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(
+                text,
+                "{} {}/{} (guaranteed {})",
+                spec.name, in_flight, spec.max_in_flight, spec.guaranteed
+            );
+        }
+        text
+    }
+}
+
+impl Drop for Permit {
+    #[inline]
+    fn drop(&mut self) {
+        self.shared.release(self.grant);
+    }
+}
+
+impl fmt::Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("bulkhead", &self.shared.name)
+            .field("grant", &self.grant)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bulkhead")
+            .field("name", &self.name)
+            .field("in_flight", &self.limiter.in_flight())
+            .field("max_in_flight", &self.limiter.capacity())
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,153 @@
+//! Health reports and metrics.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use seawall_bulkhead::BulkheadLayer;
+use seawall_core::health::{HealthRegistry, Status, Value};
+use tokio_test::assert_ready_ok;
+use tower_test::mock;
+
+type Request = &'static str;
+
+fn tenant(request: &Request) -> Option<&str> {
+    Some(request)
+}
+
+#[tokio::test(start_paused = true)]
+async fn health_reports_occupancy_and_warns_when_full() {
+    let registry = HealthRegistry::new();
+    let layer = BulkheadLayer::builder()
+        .name("upstream")
+        .max_in_flight(2)
+        .health(&registry)
+        .build()
+        .unwrap();
+    let (mut service, _mocks) = mock::spawn_layer::<Request, (), _>(layer);
+
+    let snapshot = registry.snapshot();
+    assert_eq!(snapshot.len(), 1);
+    assert_eq!(snapshot[0].component().name(), "upstream");
+    assert_eq!(snapshot[0].component().kind(), "bulkhead");
+    let report = snapshot[0].report();
+    assert_eq!(report.status(), Status::Pass);
+    assert_eq!(report.get("in_flight"), Some(&Value::Unsigned(0)));
+    assert_eq!(report.get("max_in_flight"), Some(&Value::Unsigned(2)));
+
+    assert_ready_ok!(service.poll_ready());
+    let _one = service.call("one");
+    assert_ready_ok!(service.poll_ready());
+    let report = registry.snapshot()[0].report().clone();
+    assert_eq!(report.status(), Status::Warn, "every permit is taken");
+    assert_eq!(report.get("in_flight"), Some(&Value::Unsigned(2)));
+
+    // The component lasts as long as the bulkhead does.
+    drop((service, _one));
+    assert!(registry.snapshot().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn health_reports_each_partition() {
+    let registry = HealthRegistry::new();
+    let layer = BulkheadLayer::builder()
+        .max_in_flight(4)
+        .partition("gold", 2)
+        .partition_with_max("silver", 1, 2)
+        .partition_key(tenant)
+        .health(&registry)
+        .build()
+        .unwrap();
+    let (mut service, _mocks) = mock::spawn_layer::<Request, (), _>(layer);
+    let mut held = Vec::new();
+    for request in ["gold", "gold", "gold", "silver"] {
+        assert_ready_ok!(service.poll_ready());
+        held.push(service.call(request));
+    }
+
+    let report = registry.snapshot()[0].report().clone();
+    assert_eq!(report.status(), Status::Warn);
+    assert_eq!(report.get("pool_in_use"), Some(&Value::Unsigned(1)));
+    assert_eq!(report.get("pool_size"), Some(&Value::Unsigned(1)));
+    assert_eq!(
+        report.get("partitions"),
+        Some(&Value::Text(
+            "gold 3/4 (guaranteed 2), silver 1/2 (guaranteed 1)".into()
+        ))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn metrics_count_in_flight_and_refusals() {
+    let recorder = TestRecorder::default();
+    let layer = metrics::with_local_recorder(&recorder, || {
+        BulkheadLayer::builder()
+            .name("payments")
+            .max_in_flight(1)
+            .build()
+            .unwrap()
+    });
+    let (mut service, _mocks) = mock::spawn_layer::<Request, (), _>(layer);
+    let in_flight = "seawall_bulkhead_in_flight{name=payments}";
+    let rejected = "seawall_bulkhead_rejected_total{name=payments}";
+    assert_eq!(recorder.value(in_flight), Some(0.0));
+    assert_eq!(recorder.value(rejected), Some(0.0));
+
+    assert_ready_ok!(service.poll_ready());
+    let held = service.call("held");
+    assert_eq!(recorder.value(in_flight), Some(1.0));
+
+    assert_ready_ok!(service.poll_ready());
+    service.call("refused").await.unwrap_err();
+    assert_eq!(recorder.value(rejected), Some(1.0));
+
+    drop(held);
+    assert_eq!(recorder.value(in_flight), Some(0.0));
+}
+
+/// Keeps every registered counter and gauge as an atomic, by
+/// `name{label=value,...}`.
+#[derive(Default)]
+struct TestRecorder {
+    counters: Mutex<HashMap<String, Arc<AtomicU64>>>,
+    gauges: Mutex<HashMap<String, Arc<AtomicU64>>>,
+}
+
+impl TestRecorder {
+    fn value(&self, key: &str) -> Option<f64> {
+        if let Some(counter) = self.counters.lock().unwrap().get(key) {
+            return Some(counter.load(Ordering::Relaxed) as f64);
+        }
+        let gauges = self.gauges.lock().unwrap();
+        let gauge = gauges.get(key)?;
+        Some(f64::from_bits(gauge.load(Ordering::Relaxed)))
+    }
+
+    fn slot(map: &Mutex<HashMap<String, Arc<AtomicU64>>>, key: &Key) -> Arc<AtomicU64> {
+        let labels: Vec<_> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        map.lock().unwrap().entry(name).or_default().clone()
+    }
+}
+
+impl Recorder for TestRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        Counter::from_arc(Self::slot(&self.counters, key))
+    }
+
+    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::from_arc(Self::slot(&self.gauges, key))
+    }
+
+    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+        Histogram::noop()
+    }
+}
