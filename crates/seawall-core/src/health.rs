@@ -338,7 +338,9 @@ mod tests {
         let a = Arc::new(Gauge(AtomicU64::new(1)));
         let b = Arc::new(Gauge(AtomicU64::new(9)));
         registry.register(Component::new("a", "bulkhead").critical(true), &a);
-        registry.clone().register(Component::new("b", "bulkhead"), &b);
+        registry
+            .clone()
+            .register(Component::new("b", "bulkhead"), &b);
 
         let snapshot = registry.snapshot();
         assert_eq!(snapshot.len(), 2);

@@ -1,0 +1,10 @@
+//! The programs that show seawall at work, and the pieces they share.
+//!
+//! - `demo` (the README's first command) starts the example server on a
+//!   free loopback port, sends it a burst of traffic and prints what each
+//!   layer did.
+//! - `server` runs the same server until Ctrl-C, for trying by hand.
+
+pub mod app;
+pub mod client;
+pub mod demo;
