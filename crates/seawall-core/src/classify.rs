@@ -37,6 +37,17 @@ pub trait Classify<T, E> {
         let _ = result;
         None
     }
+
+    /// Whether [`classify`](Classify::classify) reads its `elapsed`
+    /// argument.
+    ///
+    /// Reading the clock twice per call costs about as much as a whole
+    /// circuit breaker's closed path, so a layer that needs the duration for
+    /// nothing else skips the clock and passes `Duration::ZERO` when this
+    /// returns `false`. The default is `true`, which is always correct.
+    fn uses_elapsed(&self) -> bool {
+        true
+    }
 }
 
 impl<T, E, F> Classify<T, E> for F
@@ -63,6 +74,10 @@ impl<T> Classify<T, BoxError> for DefaultClassifier {
             Ok(_) => Outcome::Success,
             Err(error) => classify_error(&**error),
         }
+    }
+
+    fn uses_elapsed(&self) -> bool {
+        false
     }
 }
 
@@ -104,5 +119,18 @@ mod tests {
 
         let local: Result<(), BoxError> = Err(BulkheadFull::new(2).into());
         assert_eq!(c.classify(&local, Duration::ZERO), Outcome::Ignored);
+    }
+
+    #[test]
+    fn only_classifiers_that_read_elapsed_say_so() {
+        assert!(!Classify::<(), BoxError>::uses_elapsed(&DefaultClassifier));
+        let by_time = |_: &Result<(), BoxError>, elapsed: Duration| {
+            if elapsed > Duration::from_secs(1) {
+                Outcome::Failure(FailureKind::Slow)
+            } else {
+                Outcome::Success
+            }
+        };
+        assert!(by_time.uses_elapsed());
     }
 }

@@ -2,12 +2,14 @@
 
 use std::convert::Infallible;
 use std::error::Error;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, Response, StatusCode};
 use seawall_core::classify::classify_error;
 use seawall_core::{BoxError, Classify, FailureKind, Outcome};
+
+use crate::retry_after::parse_retry_after;
 
 /// The classifier for HTTP calls: judges a response by its status and an
 /// error by whether a seawall layer refused it.
@@ -22,7 +24,9 @@ use seawall_core::{BoxError, Classify, FailureKind, Outcome};
 /// | any other seawall rejection | [`Outcome::Ignored`]: a local refusal says nothing about the upstream |
 /// | any other error (transport, protocol) | [`Outcome::Failure`]`(`[`FailureKind::Error`]`)` |
 ///
-/// Only the presence of `Retry-After` matters on a 503, not its value. A
+/// Only the presence of `Retry-After` makes a 503 a refusal; its value is
+/// what [`Classify::retry_after`] reports, so a circuit breaker can stay
+/// open as long as the upstream asked (see [`crate::retry_after`]). A
 /// slow-call threshold is not judged here; the layer that owns it (the
 /// breaker) does that from the elapsed time.
 ///
@@ -91,6 +95,20 @@ where
             Ok(response) => self.classify_response(response),
             Err(error) => classify_error(error.as_error()),
         }
+    }
+
+    /// The upstream's `Retry-After` on a 429 or a 503, read by
+    /// [`parse_retry_after`] against the system clock: ignored when
+    /// malformed or in the past, capped at
+    /// [`MAX_RETRY_AFTER`](crate::retry_after::MAX_RETRY_AFTER).
+    fn retry_after(&self, result: &Result<Response<B>, E>) -> Option<Duration> {
+        let response = result.as_ref().ok()?;
+        let status = response.status();
+        if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
+            return None;
+        }
+        let value = response.headers().get(RETRY_AFTER)?;
+        parse_retry_after(value, SystemTime::now())
     }
 }
 

@@ -102,6 +102,7 @@ pub mod deadline;
 pub mod error;
 pub mod future;
 pub mod response;
+pub mod retry_after;
 
 pub use classify::{AsError, HttpClassifier};
 pub use deadline::{

@@ -146,3 +146,38 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn retry_after_is_read_only_from_refusals() {
+    use http::Response;
+    use seawall_core::{BoxError, Classify};
+    use seawall_http::HttpClassifier;
+    use std::time::Duration;
+
+    let answer = |status: u16, retry_after: &str| -> Result<Response<()>, BoxError> {
+        Ok(Response::builder()
+            .status(status)
+            .header("retry-after", retry_after)
+            .body(())
+            .expect("a response"))
+    };
+    let c = HttpClassifier;
+    assert_eq!(
+        c.retry_after(&answer(503, "2")),
+        Some(Duration::from_secs(2))
+    );
+    assert_eq!(
+        c.retry_after(&answer(429, "7")),
+        Some(Duration::from_secs(7))
+    );
+    assert_eq!(
+        c.retry_after(&answer(503, "86400")),
+        Some(seawall_http::retry_after::MAX_RETRY_AFTER)
+    );
+    assert_eq!(c.retry_after(&answer(503, "garbage")), None);
+    // A 500 or a 200 carrying the header asks nothing of the caller.
+    assert_eq!(c.retry_after(&answer(500, "2")), None);
+    assert_eq!(c.retry_after(&answer(200, "2")), None);
+    let failed: Result<Response<()>, BoxError> = Err("reset".into());
+    assert_eq!(c.retry_after(&failed), None);
+}

@@ -1,0 +1,339 @@
+//! What operators see: the handle, the health report, the tracing events
+//! and the metrics.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use seawall_breaker::{BreakerConfig, BreakerState, CircuitBreakerLayer, HEALTH_KIND};
+use seawall_core::health::{HealthRegistry, Status, Value};
+use seawall_core::{FailureKind, Outcome};
+use tokio::time::Instant;
+use tracing::field::{Field, Visit};
+use tracing::span;
+
+const FAILED: Outcome = Outcome::Failure(FailureKind::Error);
+
+fn tripping_layer(name: &'static str) -> CircuitBreakerLayer {
+    let config = BreakerConfig::builder()
+        .name(name)
+        .consecutive_failures(2)
+        .open_duration(Duration::from_secs(30))
+        .critical(true)
+        .build()
+        .unwrap();
+    CircuitBreakerLayer::new(config)
+}
+
+fn fail(layer: &CircuitBreakerLayer) {
+    let permit = layer.breaker().try_acquire().expect("admitted");
+    permit.record(FAILED, Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_handle_reads_and_controls_the_breaker() {
+    let layer = tripping_layer("orders");
+    let handle = layer.handle();
+    let clone = handle.clone();
+    assert_eq!(handle.name(), "orders");
+
+    fail(&layer);
+    assert_eq!(handle.stats().consecutive_failures, 1);
+    fail(&layer);
+    let stats = clone.stats();
+    assert_eq!(stats.state, BreakerState::Open);
+    assert_eq!(stats.retry_after, Some(Duration::from_secs(30)));
+    assert_eq!(
+        (stats.calls, stats.failures, stats.failure_rate),
+        (2, 2, 1.0)
+    );
+    assert_eq!(stats.trips, 1);
+
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(handle.state(), BreakerState::HalfOpen);
+
+    handle.force_closed();
+    assert_eq!(clone.state(), BreakerState::Closed);
+    assert!(layer.breaker().try_acquire().is_ok());
+
+    handle.force_open();
+    assert!(layer.breaker().try_acquire().unwrap_err().is_forced());
+    handle.disable();
+    assert_eq!(clone.state(), BreakerState::Disabled);
+    fail(&layer);
+    fail(&layer);
+    assert_eq!(handle.stats().calls, 0);
+
+    handle.metrics_only();
+    fail(&layer);
+    fail(&layer);
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.state, stats.shadow_trips),
+        (BreakerState::MetricsOnly, 1)
+    );
+
+    handle.reset();
+    let stats = handle.stats();
+    assert_eq!(stats.state, BreakerState::Closed);
+    assert_eq!((stats.trips, stats.shadow_trips, stats.rejected), (0, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_health_report_follows_the_state() {
+    let registry = HealthRegistry::new();
+    let layer = tripping_layer("payments").with_health(&registry);
+
+    let snapshot = registry.snapshot();
+    assert_eq!(snapshot.len(), 1);
+    let entry = &snapshot[0];
+    assert_eq!(entry.component().name(), "payments");
+    assert_eq!(entry.component().kind(), HEALTH_KIND);
+    assert!(entry.component().is_critical());
+    assert_eq!(entry.report().status(), Status::Pass);
+    assert_eq!(entry.report().get("state"), Some(&Value::from("closed")));
+
+    fail(&layer);
+    fail(&layer);
+    let report = registry.snapshot()[0].report().clone();
+    assert_eq!(report.status(), Status::Fail);
+    assert_eq!(report.get("state"), Some(&Value::from("open")));
+    assert_eq!(report.get("failure_rate"), Some(&Value::Float(1.0)));
+    assert_eq!(report.get("slow_rate"), Some(&Value::Float(0.0)));
+    assert_eq!(report.get("calls"), Some(&Value::Unsigned(2)));
+    assert_eq!(report.get("retry_after_ms"), Some(&Value::Unsigned(30_000)));
+
+    // An idle breaker past its open period reads half-open: warn, so a
+    // load balancer does not keep it out of rotation forever.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    let report = registry.snapshot()[0].report().clone();
+    assert_eq!(report.status(), Status::Warn);
+    assert_eq!(report.get("state"), Some(&Value::from("half_open")));
+
+    // The registry holds the breaker weakly.
+    drop(layer);
+    assert!(registry.snapshot().is_empty());
+}
+
+/// A tracing subscriber that keeps every event's target, level and fields.
+#[derive(Clone, Default)]
+struct Capture {
+    events: Arc<Mutex<Vec<Captured>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Captured {
+    target: String,
+    level: tracing::Level,
+    fields: BTreeMap<String, String>,
+}
+
+impl Visit for Captured {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.fields
+            .insert(field.name().to_owned(), format!("{value:?}"));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.fields
+            .insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut captured = Captured {
+            target: event.metadata().target().to_owned(),
+            level: *event.metadata().level(),
+            fields: BTreeMap::new(),
+        };
+        event.record(&mut captured);
+        self.events.lock().unwrap().push(captured);
+    }
+
+    fn enter(&self, _: &span::Id) {}
+
+    fn exit(&self, _: &span::Id) {}
+}
+
+impl Capture {
+    fn find(&self, message: &str) -> Vec<Captured> {
+        let events = self.events.lock().unwrap();
+        events
+            .iter()
+            .filter(|e| e.fields.get("message").map(String::as_str) == Some(message))
+            .cloned()
+            .collect()
+    }
+}
+
+#[test]
+fn a_transition_is_a_debug_event_with_its_fields() {
+    let capture = Capture::default();
+    let config = BreakerConfig::builder()
+        .name("search")
+        .consecutive_failures(1)
+        .open_duration(Duration::from_secs(7))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    tracing::subscriber::with_default(capture.clone(), || {
+        let breaker = Arc::new(seawall_breaker::Breaker::new_at(&config, t0));
+        let permit = breaker.try_acquire_at(t0).unwrap();
+        permit.record_at(FAILED, Duration::ZERO, t0);
+        assert!(breaker.try_acquire_at(t0).is_err());
+    });
+
+    let transitions = capture.find("circuit breaker transition");
+    assert_eq!(transitions.len(), 1, "{transitions:?}");
+    let event = &transitions[0];
+    assert_eq!(event.target, "seawall::breaker");
+    assert_eq!(event.level, tracing::Level::DEBUG);
+    let field = |name: &str| event.fields.get(name).map(String::as_str);
+    assert_eq!(field("name"), Some("search"));
+    assert_eq!(field("from"), Some("closed"));
+    assert_eq!(field("state"), Some("open"));
+    assert_eq!(field("cause"), Some("consecutive_failures"));
+    assert_eq!(field("failure_rate"), Some("1.0"));
+    assert_eq!(field("slow_rate"), Some("0.0"));
+    assert_eq!(field("retry_after"), Some("7s"));
+
+    let rejections = capture.find("call rejected");
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(rejections[0].level, tracing::Level::TRACE);
+    assert_eq!(
+        rejections[0].fields.get("state").map(String::as_str),
+        Some("open")
+    );
+}
+
+/// A metrics recorder that keeps a value per series.
+#[derive(Default)]
+struct TestRecorder {
+    series: Mutex<BTreeMap<String, Arc<Series>>>,
+}
+
+#[derive(Default)]
+struct Series(AtomicU64);
+
+impl metrics::CounterFn for Series {
+    fn increment(&self, value: u64) {
+        self.0.fetch_add(value, Ordering::Relaxed);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.0.store(value, Ordering::Relaxed);
+    }
+}
+
+impl metrics::GaugeFn for Series {
+    fn increment(&self, _: f64) {}
+
+    fn decrement(&self, _: f64) {}
+
+    fn set(&self, value: f64) {
+        self.0.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
+impl TestRecorder {
+    fn series(&self, key: &Key) -> Arc<Series> {
+        let mut labels: Vec<_> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        labels.sort();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        self.series.lock().unwrap().entry(name).or_default().clone()
+    }
+
+    fn counter(&self, name: &str) -> u64 {
+        self.series.lock().unwrap()[name].0.load(Ordering::Relaxed)
+    }
+
+    fn gauge(&self, name: &str) -> f64 {
+        f64::from_bits(self.series.lock().unwrap()[name].0.load(Ordering::Relaxed))
+    }
+}
+
+impl Recorder for TestRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        Counter::from_arc(self.series(key))
+    }
+
+    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::from_arc(self.series(key))
+    }
+
+    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+        Histogram::noop()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn metrics_are_registered_at_build_and_counted_per_call() {
+    let recorder = TestRecorder::default();
+    let layer = metrics::with_local_recorder(&recorder, || tripping_layer("stock"));
+    // Every outcome has its series from the start.
+    for outcome in [
+        "success",
+        "error",
+        "timeout",
+        "slow",
+        "rejected",
+        "ignored",
+        "cancelled",
+    ] {
+        let name = format!("seawall_breaker_calls_total{{name=stock,outcome={outcome}}}");
+        assert_eq!(recorder.counter(&name), 0);
+    }
+    assert_eq!(recorder.gauge("seawall_breaker_state{name=stock}"), 0.0);
+
+    let breaker = layer.breaker();
+    breaker
+        .try_acquire()
+        .unwrap()
+        .record(Outcome::Success, Duration::ZERO);
+    drop(breaker.try_acquire().unwrap());
+    fail(&layer);
+    fail(&layer);
+    assert!(breaker.try_acquire().is_err());
+
+    assert_eq!(
+        recorder.counter("seawall_breaker_calls_total{name=stock,outcome=success}"),
+        1
+    );
+    assert_eq!(
+        recorder.counter("seawall_breaker_calls_total{name=stock,outcome=cancelled}"),
+        1
+    );
+    assert_eq!(
+        recorder.counter("seawall_breaker_calls_total{name=stock,outcome=error}"),
+        2
+    );
+    assert_eq!(
+        recorder.counter("seawall_breaker_rejected_total{name=stock}"),
+        1
+    );
+    assert_eq!(recorder.gauge("seawall_breaker_state{name=stock}"), 2.0);
+    let rate = recorder.gauge("seawall_breaker_failure_rate{name=stock}");
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
+}
