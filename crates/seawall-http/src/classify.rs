@@ -97,6 +97,12 @@ where
         }
     }
 
+    /// The status decides; the elapsed time is the breaker's business, so a
+    /// layer need not read the clock for this classifier.
+    fn uses_elapsed(&self) -> bool {
+        false
+    }
+
     /// The upstream's `Retry-After` on a 429 or a 503, read by
     /// [`parse_retry_after`] against the system clock: ignored when
     /// malformed or in the past, capped at

@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `timeout` | [`timeout`] | a timeout that also bounds readiness and honours a request's deadline |
 //! | `bulkhead` | [`bulkhead`] | shared permits, reject or bounded wait, partitions |
+//! | `breaker` | [`breaker`] | a circuit breaker: count or time windows, bounded half-open probes, operator control |
 //! | `http` | [`http`] | classifier, error responses, deadline headers; the HTTP variants of the layers |
 //!
 //! The shared vocabulary ([`Outcome`], [`Classify`], [`rejection`],
@@ -71,6 +72,9 @@ pub use seawall_core::{
     Outcome, Rejection,
 };
 
+#[cfg(feature = "breaker")]
+#[doc(inline)]
+pub use seawall_breaker as breaker;
 #[cfg(feature = "bulkhead")]
 #[doc(inline)]
 pub use seawall_bulkhead as bulkhead;
