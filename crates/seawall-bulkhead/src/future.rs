@@ -57,13 +57,15 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    /// Polls the inner future, or yields the refusal, along with the permit
-    /// taken out of the future once the call is done.
+    /// Polls the inner future, or yields the refusal; once the call is
+    /// done, `finish` gets the output and the permit's slot, to drop the
+    /// permit in place or to move it on.
     #[inline]
-    pub(crate) fn poll_with_permit<T, E>(
+    pub(crate) fn poll_then<T, E, R>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<(Result<T, BoxError>, Option<Permit>)>
+        finish: impl FnOnce(Result<T, BoxError>, &mut Option<Permit>) -> R,
+    ) -> Poll<R>
     where
         F: Future<Output = Result<T, E>>,
         E: Into<BoxError>,
@@ -71,14 +73,9 @@ impl<F> ResponseFuture<F> {
         match self.project().kind.project() {
             KindProj::Admitted { future, permit } => {
                 let output = ready!(future.poll(cx));
-                Poll::Ready((output.map_err(Into::into), permit.take()))
+                Poll::Ready(finish(output.map_err(Into::into), permit))
             }
-            KindProj::Refused { error } => {
-                let error = error
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                Poll::Ready((Err(error), None))
-            }
+            KindProj::Refused { error } => Poll::Ready(finish(Err(take_refusal(error)), &mut None)),
         }
     }
 }
@@ -92,9 +89,11 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // The permit drops here, as soon as the inner call is done.
-        let (output, _permit) = ready!(self.poll_with_permit(cx));
-        Poll::Ready(output)
+        // The permit drops in place as soon as the inner call is done.
+        self.poll_then(cx, |output, permit| {
+            *permit = None;
+            output
+        })
     }
 }
 
@@ -112,6 +111,16 @@ impl<F> fmt::Debug for ResponseFuture<F> {
             .field("state", &state)
             .finish()
     }
+}
+
+/// The refusal of a refused call, on its one poll; out of line so that the
+/// admitted path stays short.
+#[cold]
+#[inline(never)]
+fn take_refusal(error: &mut Option<BoxError>) -> BoxError {
+    error
+        .take()
+        .expect("ResponseFuture polled after completion")
 }
 
 #[cfg(feature = "http")]

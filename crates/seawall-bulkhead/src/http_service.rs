@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use seawall_core::BoxError;
@@ -144,8 +144,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // On an error the permit drops here; on a response it moves into
         // the body.
-        let (output, permit) = ready!(self.project().inner.poll_with_permit(cx));
-        Poll::Ready(output.map(|response| response.map(|body| PermitBody::new(body, permit))))
+        self.project().inner.poll_then(cx, |output, permit| {
+            let permit = permit.take();
+            output.map(|response| response.map(|body| PermitBody::new(body, permit)))
+        })
     }
 }
 

@@ -15,6 +15,7 @@
 //! FIXME: no loom model yet, as loom is not a workspace dependency; the
 //! racing-threads test below and the crate's property tests stand in.
 
+use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -28,10 +29,20 @@ pub(crate) struct Limiter {
 
 /// Where a permit came from, so that it goes back to the same place.
 ///
-/// Partition indexes are `u32` to keep a permit two words long: it is moved
-/// through the service, the future and the body on every request.
+/// Packed into one word rather than kept as an enum of a tag and a `u32`
+/// index: a [`Permit`](crate::shared::Permit) is then the `Arc` and this
+/// word, which the compiler copies whole, and `Option<Permit>` uses the
+/// `Arc`'s null niche instead of a tag of its own. The permit's docs give
+/// the figures. A `u64` rather than a `usize` so that every `u32` index
+/// fits on every target.
+///
+/// 0 is the pool; partition `i` is `(i + 1) * 2`, plus 1 when borrowed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Grant(u64);
+
+/// A [`Grant`], unpacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Grant {
+pub(crate) enum Source {
     /// From the shared pool, for a request of no partition.
     Pool,
     /// From partition `.0`'s guaranteed reserve.
@@ -41,7 +52,7 @@ pub(crate) enum Grant {
 }
 
 /// The most partitions a bulkhead may have, so that an index fits a
-/// [`Grant`].
+/// [`Source`].
 pub(crate) const MAX_PARTITIONS: usize = u32::MAX as usize;
 
 /// The shape of one partition, as configured.
@@ -121,7 +132,7 @@ impl Limiter {
     #[inline]
     pub(crate) fn try_acquire(&self, partition: Option<u32>) -> Option<Grant> {
         let Some(index) = partition else {
-            return self.pool.try_take().then_some(Grant::Pool);
+            return self.pool.try_take().then_some(Grant::POOL);
         };
 
         // The ceiling is claimed first, so that the partition's total is
@@ -131,10 +142,10 @@ impl Limiter {
             return None;
         }
         if part.reserved.try_take() {
-            return Some(Grant::Reserved(index));
+            return Some(Grant::reserved(index));
         }
         if self.pool.try_take() {
-            return Some(Grant::Borrowed(index));
+            return Some(Grant::borrowed(index));
         }
         part.in_flight.give_back();
         None
@@ -143,14 +154,14 @@ impl Limiter {
     /// Returns a permit taken by [`try_acquire`](Self::try_acquire).
     #[inline]
     pub(crate) fn release(&self, grant: Grant) {
-        match grant {
-            Grant::Pool => self.pool.give_back(),
-            Grant::Reserved(index) => {
+        match grant.source() {
+            Source::Pool => self.pool.give_back(),
+            Source::Reserved(index) => {
                 let part = &self.partitions[index as usize];
                 part.reserved.give_back();
                 part.in_flight.give_back();
             }
-            Grant::Borrowed(index) => {
+            Source::Borrowed(index) => {
                 self.pool.give_back();
                 self.partitions[index as usize].in_flight.give_back();
             }
@@ -188,6 +199,40 @@ impl Limiter {
     /// The configured partition at `index`.
     pub(crate) fn partition(&self, index: u32) -> &PartitionSpec {
         &self.partitions[index as usize].spec
+    }
+}
+
+impl Grant {
+    const POOL: Grant = Grant(0);
+
+    fn reserved(index: u32) -> Grant {
+        Grant((u64::from(index) + 1) << 1)
+    }
+
+    fn borrowed(index: u32) -> Grant {
+        Grant(((u64::from(index) + 1) << 1) | 1)
+    }
+
+    /// Where the permit came from.
+    #[inline]
+    pub(crate) fn source(self) -> Source {
+        if self.0 == 0 {
+            return Source::Pool;
+        }
+        // Only `reserved` and `borrowed` make a grant other than 0, from a
+        // `u32` index, so this never truncates.
+        let index = ((self.0 >> 1) - 1) as u32;
+        if self.0 & 1 == 0 {
+            Source::Reserved(index)
+        } else {
+            Source::Borrowed(index)
+        }
+    }
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.source(), f)
     }
 }
 
@@ -253,9 +298,12 @@ mod tests {
         assert_eq!(limiter.in_flight(), 2);
 
         limiter.release(a);
-        assert_eq!(limiter.try_acquire(None), Some(Grant::Pool));
+        assert_eq!(
+            limiter.try_acquire(None).map(Grant::source),
+            Some(Source::Pool)
+        );
         limiter.release(b);
-        limiter.release(Grant::Pool);
+        limiter.release(Grant::POOL);
         assert_eq!(limiter.in_flight(), 0);
     }
 
@@ -267,9 +315,18 @@ mod tests {
         let b = limiter.find("b");
         assert_eq!(limiter.pool_size(), 2);
 
-        assert!(matches!(limiter.try_acquire(a), Some(Grant::Reserved(_))));
-        assert!(matches!(limiter.try_acquire(a), Some(Grant::Borrowed(_))));
-        assert!(matches!(limiter.try_acquire(a), Some(Grant::Borrowed(_))));
+        assert!(matches!(
+            limiter.try_acquire(a).map(Grant::source),
+            Some(Source::Reserved(_))
+        ));
+        assert!(matches!(
+            limiter.try_acquire(a).map(Grant::source),
+            Some(Source::Borrowed(_))
+        ));
+        assert!(matches!(
+            limiter.try_acquire(a).map(Grant::source),
+            Some(Source::Borrowed(_))
+        ));
         assert_eq!(
             limiter.try_acquire(a),
             None,
@@ -278,7 +335,10 @@ mod tests {
         assert_eq!(limiter.try_acquire(None), None, "the pool is lent out");
 
         // b's reserve was never lent out.
-        assert!(matches!(limiter.try_acquire(b), Some(Grant::Reserved(_))));
+        assert!(matches!(
+            limiter.try_acquire(b).map(Grant::source),
+            Some(Source::Reserved(_))
+        ));
         assert_eq!(limiter.in_flight(), 4);
         assert_eq!(limiter.partition_in_flight(a.unwrap()), 3);
     }
