@@ -16,6 +16,7 @@
 mod bulkhead_full;
 mod circuit_open;
 mod elapsed;
+mod rate_limited;
 
 use std::error::Error;
 use std::fmt;
@@ -24,6 +25,7 @@ use std::time::Duration;
 pub use bulkhead_full::BulkheadFull;
 pub use circuit_open::CircuitOpen;
 pub use elapsed::{Elapsed, Phase};
+pub use rate_limited::{QuotaPolicy, RateLimited};
 
 /// The stability pattern a layer implements; says which layer refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,6 +122,9 @@ fn downcast<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Rejection> {
         return Some(e);
     }
     if let Some(e) = error.downcast_ref::<CircuitOpen>() {
+        return Some(e);
+    }
+    if let Some(e) = error.downcast_ref::<RateLimited>() {
         return Some(e);
     }
     None
