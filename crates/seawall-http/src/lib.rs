@@ -15,6 +15,11 @@
 //! - [`ExtractDeadlineLayer`] and [`PropagateDeadlineLayer`] carry a
 //!   request's [`Deadline`](seawall_core::Deadline) from hop to hop in a
 //!   header. See [`deadline`].
+//! - [`key`] says who is asking, for rate limits per client, API key or
+//!   route: [`ClientIp`](key::ClientIp) finds the client's address behind
+//!   [trusted proxies](key::TrustedProxies) without letting a client
+//!   forge it, and [`PeerAddr`](key::PeerAddr) carries the connection's
+//!   address into the request.
 //!
 //! Use it on the server side outermost, in front of the other seawall
 //! layers, and on the client side to classify responses and pass deadlines
@@ -75,11 +80,24 @@
 //! | timeout | 504 (or 503, configurable), no `Retry-After` unless given |
 //! | bulkhead, load shed | 503 with `Retry-After` (1 s unless given) |
 //! | circuit breaker, handshake, retry budget, later patterns | 503, `Retry-After` if given |
-//! | governor | 429, `Retry-After` if given |
+//! | governor | 429, `Retry-After` if given, `RateLimit-Policy` and `RateLimit` for a named quota |
 //! | not a seawall rejection | 500, generic body, logged at `warn!` |
 //!
 //! `Retry-After` is in whole seconds rounded up, at least 1, at most 300 by
 //! default. Bodies are RFC 9457 problem JSON with a fixed `detail` per row.
+//!
+//! A governor's [`RateLimited`](seawall_core::rejection::RateLimited) that
+//! names its quota also gets the two fields of the IETF draft
+//! draft-ietf-httpapi-ratelimit-headers, in the structured-field form of
+//! drafts -08 to -11 (checked against -11):
+//!
+//! ```text
+//! RateLimit-Policy: "<name>";q=<limit>;w=<window seconds, rounded up, at least 1>
+//! RateLimit: "<name>";r=0;t=<the Retry-After value>
+//! ```
+//!
+//! The name is escaped into a structured-field string; see
+//! [response](response#rate-limit-fields) for the details.
 //!
 //! # Tracing
 //!
@@ -96,11 +114,17 @@
 //!   negotiation.
 //! - A malformed deadline header is ignored; it cannot be refused with a 400.
 //! - No metrics yet: responses made from errors are only logged.
+//! - The rate-limit fields are written on refusals only, not on the
+//!   successful responses a governor lets through; the draft they follow
+//!   may still change.
+//! - Client IPs behind proxies are only as honest as the proxies listed as
+//!   trusted; see [`key`](key#limitations).
 
 pub mod classify;
 pub mod deadline;
 pub mod error;
 pub mod future;
+pub mod key;
 pub mod response;
 pub mod retry_after;
 

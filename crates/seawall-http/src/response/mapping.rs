@@ -7,9 +7,9 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use seawall_core::names::target;
-use seawall_core::rejection::{self, Pattern, Rejection};
+use seawall_core::rejection::{self, Pattern, QuotaPolicy, Rejection};
 
-use super::ResponseBody;
+use super::{rate_limit, ResponseBody};
 
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 
@@ -55,15 +55,30 @@ impl Mapping {
             .retry_after()
             .or(default_retry_after)
             .map(|after| self.retry_after_secs(after));
+        // The rate-limit fields reuse the `Retry-After` seconds, so that a
+        // client reading either one waits exactly as long.
+        let policy = match (pattern, retry_after) {
+            (Pattern::Governor, Some(_)) => rate_limit::policy_of(rejection),
+            _ => None,
+        };
 
         tracing::trace!(
             target: target::HTTP,
             status = status.as_u16(),
             pattern = pattern.as_str(),
             retry_after,
+            policy = policy.map(QuotaPolicy::name),
             "rejection answered"
         );
-        problem(status, detail, retry_after)
+        let mut response = problem(status, detail, retry_after);
+        if let (Some(policy), Some(secs)) = (policy, retry_after) {
+            if let Some((policy_field, limit_field)) = rate_limit::fields(policy, secs) {
+                let headers = response.headers_mut();
+                headers.insert(rate_limit::RATE_LIMIT_POLICY, policy_field);
+                headers.insert(rate_limit::RATE_LIMIT, limit_field);
+            }
+        }
+        response
     }
 
     /// The status, the fixed detail, and the `Retry-After` to send when the

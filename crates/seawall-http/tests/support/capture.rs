@@ -24,7 +24,12 @@ impl Capture {
     /// Makes this the subscriber of the current thread until the guard
     /// drops.
     pub(crate) fn install(&self) -> tracing::subscriber::DefaultGuard {
-        tracing::subscriber::set_default(self.clone())
+        let guard = tracing::subscriber::set_default(self.clone());
+        // Another test's thread may have reached an event site with no
+        // subscriber and cached it as never enabled; recompute every site's
+        // interest now that this subscriber exists.
+        tracing::callsite::rebuild_interest_cache();
+        guard
     }
 
     pub(crate) fn events(&self) -> Vec<Captured> {
@@ -42,6 +47,13 @@ impl Captured {
 }
 
 impl Subscriber for Capture {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        // "Sometimes", not "always": the interest is shared by every
+        // thread, and threads without this subscriber must not be forced
+        // to build events they drop.
+        tracing::subscriber::Interest::sometimes()
+    }
+
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
