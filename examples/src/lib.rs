@@ -10,6 +10,5 @@
 pub mod app;
 pub mod client;
 pub mod demo;
-pub mod reqwest_classify;
 pub mod reqwest_demo;
 pub mod upstream;

@@ -13,8 +13,8 @@ use seawall::breaker::{
 use seawall::BoxError;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-use crate::reqwest_classify::ReqwestClassifier;
 use crate::upstream::{Behaviour, Upstream};
+use seawall::http::ReqwestClassifier;
 
 /// Failures in a row that open the breaker.
 pub const FAILURES: u32 = 3;

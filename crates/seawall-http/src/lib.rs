@@ -125,6 +125,8 @@ pub mod deadline;
 pub mod error;
 pub mod future;
 pub mod key;
+#[cfg(feature = "reqwest")]
+mod reqwest_classify;
 pub mod response;
 pub mod retry_after;
 
@@ -133,4 +135,6 @@ pub use deadline::{
     ExtractDeadline, ExtractDeadlineBuilder, ExtractDeadlineLayer, PropagateDeadline,
     PropagateDeadlineLayer, DEFAULT_DEADLINE_HEADER,
 };
+#[cfg(feature = "reqwest")]
+pub use reqwest_classify::ReqwestClassifier;
 pub use response::{ErrorResponse, ErrorResponseBuilder, ErrorResponseLayer, ResponseBody};

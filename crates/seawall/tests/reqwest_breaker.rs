@@ -5,9 +5,8 @@
 //! `Retry-After` holds it open as long as the upstream asked.
 //!
 //! reqwest answers with its own `Response` and `Error`, which seawall-http's
-//! `HttpClassifier` does not take; the classifier used here is the one the
-//! `reqwest_client` example ships, compiled into this test from its source
-//! file so the two cannot drift apart.
+//! `HttpClassifier` does not take; `ReqwestClassifier` (the `reqwest`
+//! feature) judges them by the same table and reads `Retry-After`.
 //!
 //! # Time
 //!
@@ -33,19 +32,13 @@ use axum::{routing::get, Router};
 use reqwest::{Method, Url};
 use seawall::breaker::error::CircuitOpen;
 use seawall::breaker::{BreakerConfig, BreakerState, CircuitBreaker, CircuitBreakerLayer};
+use seawall::http::ReqwestClassifier;
 use seawall::rejection::{self, Pattern};
 use seawall::{BoxError, Rejection};
 use tokio::net::TcpListener;
 use tokio::runtime::Builder;
 use tokio::sync::oneshot;
 use tower::{Service, ServiceBuilder, ServiceExt};
-
-// Public in the example's library, private here.
-#[allow(unreachable_pub)]
-#[path = "../../../examples/src/reqwest_classify.rs"]
-mod reqwest_classify;
-
-use reqwest_classify::ReqwestClassifier;
 
 const GUARD: Duration = Duration::from_secs(60);
 const BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);

@@ -6,16 +6,16 @@
 //! same table to them and reads the upstream's `Retry-After`, which a plain
 //! closure classifier cannot pass on to the breaker.
 //!
-//! This file is also compiled into `crates/seawall/tests/reqwest_breaker.rs`,
-//! so it may use only `seawall`, `reqwest` and `std`.
+//! Enabled by the `reqwest` feature.
 
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::RETRY_AFTER;
 use reqwest::StatusCode;
-use seawall::http::retry_after::parse_retry_after;
-use seawall::http::HttpClassifier;
-use seawall::{BoxError, Classify, DefaultClassifier, FailureKind, Outcome};
+use seawall_core::{BoxError, Classify, DefaultClassifier, FailureKind, Outcome};
+
+use crate::retry_after::parse_retry_after;
+use crate::HttpClassifier;
 
 /// Classifies what `reqwest::Client` returns, for a circuit breaker (or any
 /// layer that learns from outcomes) right around the client.
@@ -37,21 +37,19 @@ use seawall::{BoxError, Classify, DefaultClassifier, FailureKind, Outcome};
 /// [`Classify::retry_after`] reads `Retry-After` on a 429 or a 503, so the
 /// breaker stays open as long as the upstream asked.
 ///
-/// ```no_run
-/// use seawall::breaker::{BreakerConfig, CircuitBreakerLayer};
-/// use seawall_examples::reqwest_classify::ReqwestClassifier;
-/// use tower::ServiceBuilder;
-///
-/// # fn main() -> Result<(), seawall::BoxError> {
-/// let breaker = CircuitBreakerLayer::new(BreakerConfig::builder().name("api").build()?)
-///     .with_classifier(ReqwestClassifier);
-/// let client = ServiceBuilder::new()
-///     .layer(breaker)
-///     .service(reqwest::Client::new());
-/// # let _ = client;
-/// # Ok(())
-/// # }
 /// ```
+/// use std::time::Duration;
+/// use seawall_core::{BoxError, Classify, Outcome};
+/// use seawall_http::ReqwestClassifier;
+///
+/// // A request that could not even be built is the caller's mistake.
+/// let unbuildable = reqwest::Client::new().get("not a url").build().map(|_| unreachable!());
+/// let result: Result<reqwest::Response, reqwest::Error> = unbuildable;
+/// assert_eq!(ReqwestClassifier.classify(&result, Duration::ZERO), Outcome::Ignored);
+/// ```
+///
+/// `examples/src/reqwest_demo.rs` in the repository wraps a
+/// `reqwest::Client` in a circuit breaker with it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReqwestClassifier;
 
