@@ -55,8 +55,17 @@ use crate::window::Window;
 /// assert_eq!(refused.retry_after(), Some(Duration::from_secs(30)));
 /// # Ok::<(), seawall_breaker::error::ConfigError>(())
 /// ```
+#[repr(C)]
 pub struct Breaker {
-    pub(crate) state: Padded<AtomicU64>,
+    // The closed path reads the state word, the rules and the success
+    // counter: C order keeps them first and together. Nothing near them is
+    // written per call (the state word only on transitions), so sharing
+    // lines costs their readers nothing; the counters calls do write are
+    // padded apart below. It matters for keyed breakers, which are many
+    // and rarely all in cache.
+    pub(crate) state: AtomicU64,
+    pub(crate) rules: Rules,
+    pub(crate) telemetry: Telemetry,
     pub(crate) consecutive: Padded<AtomicU32>,
     pub(crate) rejected: Padded<AtomicU64>,
     pub(crate) window: Window,
@@ -67,10 +76,8 @@ pub struct Breaker {
     /// When a half-open period gives up, like `open_until`.
     pub(crate) half_open_deadline: AtomicU64,
     pub(crate) control: Mutex<Control>,
-    pub(crate) rules: Rules,
     pub(crate) config: BreakerConfig,
     pub(crate) start: Instant,
-    pub(crate) telemetry: Telemetry,
 }
 
 /// What only transitions touch, under the breaker's lock.
@@ -83,14 +90,16 @@ pub(crate) struct Control {
     pub(crate) jitter: Jitter,
 }
 
-/// The configuration, in the units the hot path compares.
+/// The configuration, in the units the hot path compares; what every
+/// call reads first (C order keeps it on the state word's line).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Rules {
+    pub(crate) slow_call_duration: Option<Duration>,
+    pub(crate) consecutive_failures: Option<u32>,
     pub(crate) minimum_calls: u64,
     pub(crate) failure_ppm: Option<u64>,
     pub(crate) slow_ppm: Option<u64>,
-    pub(crate) consecutive_failures: Option<u32>,
-    pub(crate) slow_call_duration: Option<Duration>,
     pub(crate) backoff: Backoff,
     pub(crate) half_open_timeout: u64,
     pub(crate) max_retry_after: Duration,
@@ -118,8 +127,18 @@ impl Breaker {
 
     /// A closed breaker whose clock starts at `start`.
     pub fn new_at(config: &BreakerConfig, start: Instant) -> Self {
+        Breaker::with_telemetry(config, start, Telemetry::register(&config.name))
+    }
+
+    /// A closed breaker reporting through `telemetry`: its own handles, or
+    /// a keyed layer's shared ones.
+    pub(crate) fn with_telemetry(
+        config: &BreakerConfig,
+        start: Instant,
+        telemetry: Telemetry,
+    ) -> Self {
         Breaker {
-            state: Padded(AtomicU64::new(Word::INITIAL.0)),
+            state: AtomicU64::new(Word::INITIAL.0),
             consecutive: Padded(AtomicU32::new(0)),
             rejected: Padded(AtomicU64::new(0)),
             window: Window::new(config.window),
@@ -135,7 +154,7 @@ impl Breaker {
             rules: Rules::new(config),
             config: config.clone(),
             start,
-            telemetry: Telemetry::register(&config.name),
+            telemetry,
         }
     }
 

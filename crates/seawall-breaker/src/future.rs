@@ -1,4 +1,5 @@
-//! The response future of [`CircuitBreaker`](crate::CircuitBreaker).
+//! The response futures of [`CircuitBreaker`](crate::CircuitBreaker) and
+//! [`KeyedCircuitBreaker`](crate::KeyedCircuitBreaker).
 
 use std::fmt;
 use std::future::Future;
@@ -11,8 +12,9 @@ use pin_project_lite::pin_project;
 use seawall_core::{BoxError, Classify};
 use tokio::time::Instant;
 
+use crate::breaker::Breaker;
 use crate::error::CircuitOpen;
-use crate::permit::{Guard, Local};
+use crate::permit::{Guard, Local, Owner};
 
 pin_project! {
     /// The response of a call through a circuit breaker.
@@ -29,17 +31,38 @@ pin_project! {
     /// probe's slot back for another probe.
     pub struct ResponseFuture<F, C> {
         #[pin]
-        kind: Kind<F, C>,
+        kind: Kind<F, C, Arc<Local>>,
     }
 }
 
 pin_project! {
+    /// The response of a call through a
+    /// [`KeyedCircuitBreaker`](crate::KeyedCircuitBreaker): the same as
+    /// [`ResponseFuture`], for the breaker of the request's key.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it before it completes records the call as cancelled on
+    /// the key's breaker, and gives a half-open probe's slot back.
+    pub struct KeyedResponseFuture<F, C> {
+        #[pin]
+        kind: Kind<F, C, Arc<Breaker>>,
+    }
+}
+
+pin_project! {
+    /// Either future, whoever keeps the breaker alive: a service's own
+    /// handle, or (for a key of a keyed layer) the breaker's `Arc` itself,
+    /// which saves a hop through memory when there are many breakers.
     #[project = KindProj]
-    enum Kind<F, C> {
+    enum Kind<F, C, O>
+    where
+        O: Owner,
+    {
         Admitted {
             #[pin]
             future: F,
-            permit: Option<Guard<Arc<Local>>>,
+            permit: Option<Guard<O>>,
             classifier: C,
             start: Option<Instant>,
         },
@@ -57,18 +80,43 @@ impl<F, C> ResponseFuture<F, C> {
         start: Option<Instant>,
     ) -> Self {
         ResponseFuture {
-            kind: Kind::Admitted {
-                future,
-                permit: Some(permit),
-                classifier,
-                start,
-            },
+            kind: Kind::admitted(future, permit, classifier, start),
         }
     }
 
     pub(crate) fn refused(error: CircuitOpen) -> Self {
         ResponseFuture {
             kind: Kind::Refused { error: Some(error) },
+        }
+    }
+}
+
+impl<F, C> KeyedResponseFuture<F, C> {
+    pub(crate) fn admitted(
+        future: F,
+        permit: Guard<Arc<Breaker>>,
+        classifier: C,
+        start: Option<Instant>,
+    ) -> Self {
+        KeyedResponseFuture {
+            kind: Kind::admitted(future, permit, classifier, start),
+        }
+    }
+
+    pub(crate) fn refused(error: CircuitOpen) -> Self {
+        KeyedResponseFuture {
+            kind: Kind::Refused { error: Some(error) },
+        }
+    }
+}
+
+impl<F, C, O: Owner> Kind<F, C, O> {
+    fn admitted(future: F, permit: Guard<O>, classifier: C, start: Option<Instant>) -> Self {
+        Kind::Admitted {
+            future,
+            permit: Some(permit),
+            classifier,
+            start,
         }
     }
 }
@@ -81,8 +129,37 @@ where
 {
     type Output = Result<T, BoxError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (future, permit, classifier, start) = match self.project().kind.project() {
+        self.project().kind.poll(cx)
+    }
+}
+
+impl<F, C, T, E> Future for KeyedResponseFuture<F, C>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    C: Classify<T, E>,
+{
+    type Output = Result<T, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().kind.poll(cx)
+    }
+}
+
+impl<F, C, O, T, E> Future for Kind<F, C, O>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    C: Classify<T, E>,
+    O: Owner,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (future, permit, classifier, start) = match self.project() {
             KindProj::Refused { error } => {
                 let error = error
                     .take()
@@ -120,15 +197,28 @@ where
     }
 }
 
-impl<F, C> fmt::Debug for ResponseFuture<F, C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &self.kind {
+impl<F, C, O: Owner> Kind<F, C, O> {
+    fn state(&self) -> &'static str {
+        match self {
             Kind::Admitted { permit, .. } if permit.is_some() => "admitted",
             Kind::Admitted { .. } => "done",
             Kind::Refused { .. } => "refused",
-        };
+        }
+    }
+}
+
+impl<F, C> fmt::Debug for ResponseFuture<F, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("state", &state)
+            .field("state", &self.kind.state())
+            .finish()
+    }
+}
+
+impl<F, C> fmt::Debug for KeyedResponseFuture<F, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyedResponseFuture")
+            .field("state", &self.kind.state())
             .finish()
     }
 }

@@ -174,8 +174,119 @@
 //!     cargo test -p seawall-breaker --release --test loom
 //! ```
 //!
+//! # Keyed breakers
+//!
+//! A client that calls many hosts wants one breaker per host, so that one
+//! failing host is cut off while the others are still called.
+//! [`KeyedCircuitBreakerLayer`] keeps one [`Breaker`] per key in a bounded
+//! map: a [`KeyExtractor`] finds a request's key (a closure, or with the
+//! `http` feature `AuthorityKey`, which borrows the URI authority of an
+//! `http::Request`), and each key's breaker is built from one template on
+//! the key's first request, named `<name>/<key>` in its logs and in its
+//! [`CircuitOpen`](error::CircuitOpen).
+//!
+//! ```
+//! use seawall_breaker::error::{BoxError, CircuitOpen};
+//! use seawall_breaker::{BreakerConfig, BreakerState, KeyedBreakerConfig, KeyedCircuitBreakerLayer};
+//! use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), BoxError> {
+//! let config = KeyedBreakerConfig::builder()
+//!     .template(BreakerConfig::builder().name("hosts").consecutive_failures(2).build()?)
+//!     .capacity(10_000)
+//!     .build()?;
+//! // The key is the host the request goes to.
+//! let layer = KeyedCircuitBreakerLayer::new(config, |request: &(&'static str, u32)| request.0);
+//! let handle = layer.handle();
+//! let upstream = service_fn(|(host, _): (&'static str, u32)| async move {
+//!     match host {
+//!         "down.example" => Err::<&str, BoxError>("connection refused".into()),
+//!         _ => Ok("hello"),
+//!     }
+//! });
+//! let mut client = ServiceBuilder::new().layer(layer).service(upstream);
+//!
+//! for _ in 0..2 {
+//!     client.ready().await?.call(("down.example", 1)).await.unwrap_err();
+//! }
+//! let error = client.ready().await?.call(("down.example", 1)).await.unwrap_err();
+//! let open = error.downcast_ref::<CircuitOpen>().expect("refused by the breaker");
+//! assert_eq!(open.name(), Some("hosts/down.example"));
+//!
+//! // The other host is still called.
+//! assert_eq!(client.ready().await?.call(("up.example", 1)).await?, "hello");
+//! assert_eq!(handle.get("down.example").unwrap().state(), BreakerState::Open);
+//! assert_eq!(handle.get("up.example").unwrap().state(), BreakerState::Closed);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The service waits for the inner service in `poll_ready`, and decides in
+//! `call`, once the request shows its key; a refused call sheds as above.
+//! [`KeyedCircuitBreakerLayer::handle`] gives a [`KeyedBreakerHandle`]:
+//! the keys held with their states, one key's [`BreakerHandle`], and
+//! [`force_open`](KeyedBreakerHandle::force_open) /
+//! [`force_closed`](KeyedBreakerHandle::force_closed) by key.
+//! [`KeyedCircuitBreakerLayer::with_health`] registers one health component
+//! for the whole layer (kind `"keyed_circuit_breaker"`: `keys`, `open`,
+//! `half_open`; `warn` while some key is open or half-open, `fail` when
+//! all are open), not one per key.
+//!
+//! ## Eviction
+//!
+//! The map holds at most [`capacity`](KeyedBreakerConfigBuilder::capacity)
+//! keys. Adding a key to a full map first evicts, by itself, during that
+//! insert (no task runs in the background):
+//!
+//! 1. idle keys first: those whose breaker admits calls (closed, or an
+//!    operator's disabled or metrics-only) and is not in use (no call in
+//!    flight, no [`BreakerHandle`] held), the least recently used first,
+//!    up to 1/16 of a shard's keys at once so that the search is paid for
+//!    once per batch;
+//! 2. if there is none, one key whose breaker admits calls but is in use
+//!    (calls in flight finish on the breaker they started with);
+//! 3. only if every key is open, half-open or forced open, the least
+//!    recently used of those.
+//!
+//! A tripped breaker goes last because it is what keeps traffic off a
+//! failing host: evicting it would let the next request for that host
+//! through a fresh, closed breaker. "Recently used" counts lookups by
+//! calls (not by the operator handle) between inserts.
+//!
+//! ## Speed and metrics
+//!
+//! The map is split into up to 16 shards, each a `std::sync::RwLock`
+//! around a `HashMap`. Finding a held key hashes it once (SipHash with a
+//! random seed, so chosen keys cannot pile up), takes its shard's read
+//! lock, compares the key (kept in the bucket itself up to 30 bytes) and
+//! clones the breaker's `Arc`: it allocates nothing, and readers do not
+//! wait for each other. Only adding a key takes a write lock. (The rule
+//! that the closed path takes no lock is about one breaker; the map is a
+//! lookup in front of it.) With many keys the cost is memory more than
+//! code: a call to a host whose breaker has left the cache waits for a few
+//! cache lines (the breaker keeps what its closed path reads together).
+//!
+//! A key's breaker registers no metrics of its own: every key shares the
+//! layer's handles, labelled `name` = the template's name, so many hosts
+//! make no more series than one. Besides the calls and rejections above,
+//! the gauges `seawall_breaker_keys` (keys held) and
+//! `seawall_breaker_keys_open` (keys open, half-open or forced open), and
+//! the counter `seawall_breaker_evictions_total`; there is no per-key
+//! state or failure-rate gauge.
+//!
 //! # Limitations
 //!
+//! - Keyed breakers: least recently used means within one shard (a map
+//!   of 512 keys or more has several, and looks in the inserting key's
+//!   shard first), and recency is counted in inserts, not time. Keys are
+//!   evicted only to make room: an idle key stays until then. While no
+//!   held key is idle, each insert looks through every shard. Keys are
+//!   compared as written (no case folding), and each costs about 1.8 KB
+//!   with the default window of 100 calls. A closure extractor returns an
+//!   owned key, which may allocate per call; implement [`KeyExtractor`]
+//!   to borrow it from the request. A [`BreakerHandle`] to a key that is
+//!   later evicted controls a breaker the layer no longer uses.
 //! - Under concurrency the window's counts are approximate in small ways: a
 //!   call that ends while the window is cleared or a time bucket expires
 //!   may land in the new window or be lost with the old bucket; a call that
@@ -193,8 +304,6 @@
 //!   half-open timeout still ends the period.
 //! - Count windows hold at most 1,000,000 calls, time windows at most 1,000
 //!   buckets of at least 1 ms, and a half-open period at most 1,023 probes.
-//! - One breaker guards one upstream; per-host breakers are not in this
-//!   crate yet.
 //!
 //! [`count_window`]: BreakerConfigBuilder::count_window
 //! [`time_window`]: BreakerConfigBuilder::time_window
@@ -213,6 +322,7 @@ pub mod error;
 pub mod future;
 mod handle;
 mod health;
+mod keyed;
 mod layer;
 mod permit;
 mod probes;
@@ -228,6 +338,12 @@ pub use breaker::Breaker;
 pub use config::{BreakerConfig, BreakerConfigBuilder, Window};
 pub use handle::{BreakerHandle, BreakerStats};
 pub use health::HEALTH_KIND;
+#[cfg(feature = "http")]
+pub use keyed::AuthorityKey;
+pub use keyed::{
+    KeyExtractor, KeyedBreakerConfig, KeyedBreakerConfigBuilder, KeyedBreakerHandle,
+    KeyedCircuitBreaker, KeyedCircuitBreakerLayer, KEYED_HEALTH_KIND,
+};
 pub use layer::CircuitBreakerLayer;
 pub use permit::Permit;
 pub use service::CircuitBreaker;

@@ -1,0 +1,232 @@
+//! Metrics, health reports and log events.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use seawall_core::health::{HealthRegistry, Status, Value};
+use seawall_governor::{KeyedRateLimitLayer, Quota, RateLimitLayer};
+use tokio::time::Instant;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+
+type ByValue = fn(&u32) -> Option<u32>;
+
+fn keyed(capacity: usize) -> KeyedRateLimitLayer<ByValue, u32> {
+    RateLimitLayer::builder()
+        .name("api")
+        .quota(Quota::per_second(10).named("global"))
+        .key_by((|n: &u32| if *n == 0 { None } else { Some(*n) }) as ByValue)
+        .key_quota(Quota::per_minute(1).named("client"))
+        .capacity(capacity)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn metrics_count_refusals_by_quota_and_keys() {
+    let recorder = TestRecorder::default();
+    let layer = metrics::with_local_recorder(&recorder, || keyed(2));
+    let refused_client = "seawall_governor_refused_total{name=api,quota=client}";
+    let refused_global = "seawall_governor_refused_total{name=api,quota=global}";
+    let keys = "seawall_governor_keys{name=api}";
+    let evicted = "seawall_governor_evicted_total{name=api}";
+    let unavailable = "seawall_governor_key_unavailable_total{name=api}";
+    for registered in [refused_client, refused_global, keys, evicted, unavailable] {
+        assert_eq!(recorder.value(registered), Some(0.0), "{registered}");
+    }
+
+    let limiter = layer.limiter();
+    let now = limiter.origin();
+    limiter.check_key_at(&1, now).unwrap();
+    limiter.check_key_at(&1, now).unwrap_err();
+    assert_eq!(recorder.value(refused_client), Some(1.0));
+    assert_eq!(recorder.value(keys), Some(1.0));
+
+    limiter.check_key_at(&2, now).unwrap();
+    limiter.check_key_at(&3, now).unwrap();
+    assert_eq!(recorder.value(keys), Some(2.0), "held within the capacity");
+    assert_eq!(recorder.value(evicted), Some(1.0));
+    assert_eq!(limiter.keys(), 2);
+
+    for key in 4..20 {
+        let _ = limiter.check_key_at(&key, now);
+    }
+    assert!(recorder.value(refused_global).unwrap() > 0.0);
+}
+
+#[test]
+fn health_reports_headroom_refusals_and_keys() {
+    let registry = HealthRegistry::new();
+    let layer = RateLimitLayer::builder()
+        .name("api")
+        .quota(Quota::per_second(2).named("global"))
+        .key_by((|n: &u32| Some(*n)) as ByValue)
+        .key_quota(Quota::per_second(1).named("client"))
+        .capacity(100)
+        .health(&registry)
+        .build()
+        .unwrap();
+    let limiter = layer.limiter();
+
+    let snapshot = registry.snapshot();
+    assert_eq!(snapshot.len(), 1);
+    assert_eq!(snapshot[0].component().name(), "api");
+    assert_eq!(snapshot[0].component().kind(), "governor");
+    let report = snapshot[0].report();
+    assert_eq!(report.status(), Status::Pass);
+    assert_eq!(report.get("headroom"), Some(&Value::Unsigned(2)));
+    assert_eq!(report.get("keys"), Some(&Value::Unsigned(0)));
+    assert_eq!(report.get("capacity"), Some(&Value::Unsigned(100)));
+
+    let now = Instant::now();
+    limiter.check_key_at(&1, now).unwrap();
+    limiter.check_key_at(&1, now).unwrap_err();
+    limiter.check_key_at(&2, now).unwrap();
+    limiter.check_key_at(&3, now).unwrap_err();
+
+    let report = registry.snapshot()[0].report().clone();
+    assert_eq!(report.status(), Status::Warn, "the global quota is spent");
+    assert_eq!(report.get("headroom"), Some(&Value::Unsigned(0)));
+    assert_eq!(report.get("refused"), Some(&Value::Unsigned(2)));
+    assert_eq!(
+        report.get("refused_by_quota"),
+        Some(&Value::Text("global=1, client=1, key_unavailable=0".into()))
+    );
+    assert_eq!(report.get("keys"), Some(&Value::Unsigned(3)));
+    assert_eq!(
+        report.get("quotas"),
+        Some(&Value::Text(
+            "global 0/2 per 1s, client 1 per 1s per key".into()
+        ))
+    );
+
+    drop((layer, limiter));
+    assert!(registry.snapshot().is_empty(), "gone with the limiter");
+}
+
+#[test]
+fn refusals_and_evictions_are_logged_with_their_fields() {
+    let events = Events::default();
+    let _guard = tracing::subscriber::set_default(events.clone());
+    let layer = keyed(1);
+    let limiter = layer.limiter();
+    let now = limiter.origin();
+    limiter.check_key_at(&1, now).unwrap();
+    limiter.check_key_at(&1, now).unwrap_err();
+    limiter
+        .check_key_at(&2, now + Duration::from_secs(120))
+        .unwrap();
+
+    let events = events.0.lock().unwrap();
+    let refusal = events
+        .iter()
+        .find(|e| e.contains("request refused"))
+        .unwrap_or_else(|| panic!("{events:#?}"));
+    assert!(refusal.starts_with("TRACE seawall::governor"), "{refusal}");
+    assert!(refusal.contains("name=api"), "{refusal}");
+    assert!(refusal.contains("quota=\"client\""), "{refusal}");
+    assert!(refusal.contains("retry_after=60s"), "{refusal}");
+
+    let eviction = events
+        .iter()
+        .find(|e| e.contains("keys evicted"))
+        .unwrap_or_else(|| panic!("{events:#?}"));
+    assert!(
+        eviction.starts_with("DEBUG seawall::governor"),
+        "{eviction}"
+    );
+    assert!(eviction.contains("evicted=1"), "{eviction}");
+    assert!(eviction.contains("limited=0"), "idle at 120 s: {eviction}");
+}
+
+/// Keeps every registered counter and gauge as an atomic, by
+/// `name{label=value,...}`.
+#[derive(Default)]
+struct TestRecorder {
+    counters: Mutex<HashMap<String, Arc<AtomicU64>>>,
+    gauges: Mutex<HashMap<String, Arc<AtomicU64>>>,
+}
+
+impl TestRecorder {
+    fn value(&self, key: &str) -> Option<f64> {
+        if let Some(counter) = self.counters.lock().unwrap().get(key) {
+            return Some(counter.load(Ordering::Relaxed) as f64);
+        }
+        let gauges = self.gauges.lock().unwrap();
+        let gauge = gauges.get(key)?;
+        Some(f64::from_bits(gauge.load(Ordering::Relaxed)))
+    }
+
+    fn slot(map: &Mutex<HashMap<String, Arc<AtomicU64>>>, key: &Key) -> Arc<AtomicU64> {
+        let labels: Vec<_> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        map.lock().unwrap().entry(name).or_default().clone()
+    }
+}
+
+impl Recorder for TestRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        Counter::from_arc(Self::slot(&self.counters, key))
+    }
+
+    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::from_arc(Self::slot(&self.gauges, key))
+    }
+
+    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+        Histogram::noop()
+    }
+}
+
+/// Records each event as `LEVEL target field=value ...`.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<String>>>);
+
+struct Line(String);
+
+impl Visit for Line {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.push_str(&format!(" {}={:?}", field.name(), value));
+    }
+}
+
+impl Subscriber for Events {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(Level::TRACE.into())
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let meta = event.metadata();
+        let mut line = Line(format!("{} {}", meta.level(), meta.target()));
+        event.record(&mut line);
+        self.0.lock().unwrap().push(line.0);
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
