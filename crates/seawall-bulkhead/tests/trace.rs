@@ -20,6 +20,10 @@ fn tenant(request: &Request) -> Option<&str> {
 async fn a_refusal_is_logged_with_its_fields() {
     let events = Events::default();
     let _guard = tracing::subscriber::set_default(events.clone());
+    // Another test's thread may have cached an event site as never
+    // enabled before this subscriber existed; recompute every site's
+    // interest now.
+    tracing::callsite::rebuild_interest_cache();
 
     let layer = BulkheadLayer::builder()
         .name("tenants")

@@ -113,6 +113,10 @@ fn health_reports_headroom_refusals_and_keys() {
 fn refusals_and_evictions_are_logged_with_their_fields() {
     let events = Events::default();
     let _guard = tracing::subscriber::set_default(events.clone());
+    // Another test's thread may have cached an event site as never
+    // enabled before this subscriber existed; recompute every site's
+    // interest now.
+    tracing::callsite::rebuild_interest_cache();
     let layer = keyed(1);
     let limiter = layer.limiter();
     let now = limiter.origin();

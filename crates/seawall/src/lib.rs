@@ -12,8 +12,10 @@
 //! |---|---|---|
 //! | `timeout` | [`timeout`] | a timeout that also bounds readiness and honours a request's deadline |
 //! | `bulkhead` | [`bulkhead`] | shared permits, reject or bounded wait, partitions |
-//! | `breaker` | [`breaker`] | a circuit breaker: count or time windows, bounded half-open probes, operator control |
-//! | `http` | [`http`] | classifier, error responses, deadline headers; the HTTP variants of the layers |
+//! | `breaker` | [`breaker`] | a circuit breaker: count or time windows, bounded half-open probes, keyed per host, operator control |
+//! | `governor` | [`governor`] | rate limits (GCRA), direct and keyed with bounded memory; a governor for automated actions |
+//! | `http` | [`http`] | classifier, error responses, deadline headers, client-IP keys; the HTTP variants of the layers |
+//! | `reqwest` | [`http`] | `ReqwestClassifier`, for layers around a `reqwest::Client` |
 //!
 //! The shared vocabulary ([`Outcome`], [`Classify`], [`rejection`],
 //! [`Deadline`], [`health`]) is always present.
@@ -78,6 +80,9 @@ pub use seawall_breaker as breaker;
 #[cfg(feature = "bulkhead")]
 #[doc(inline)]
 pub use seawall_bulkhead as bulkhead;
+#[cfg(feature = "governor")]
+#[doc(inline)]
+pub use seawall_governor as governor;
 #[cfg(feature = "http")]
 #[doc(inline)]
 pub use seawall_http as http;
