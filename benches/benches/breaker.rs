@@ -12,11 +12,11 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use failsafe::CircuitBreaker as _;
-use seawall_benches::{call_now, echo};
+use seawall_benches::{call_now, echo, two_threads};
 use seawall_breaker::{
     BreakerConfig, CircuitBreakerLayer, KeyedBreakerConfig, KeyedCircuitBreakerLayer,
 };
@@ -76,38 +76,6 @@ fn one_thread(c: &mut Criterion) {
     });
 
     group.finish();
-}
-
-/// Two threads, each with its own service around one shared breaker, call
-/// `iters` times each; the figure is the wall time of the slower thread.
-#[allow(clippy::disallowed_methods)] // a bench measures the wall clock
-fn two_threads<S>(make: impl Fn() -> S + Sync, iters: u64) -> Duration
-where
-    S: Service<u64, Response = u64> + Send,
-    S::Error: std::fmt::Debug,
-{
-    let barrier = std::sync::Barrier::new(2);
-    let times: Vec<Duration> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                let mut service = make();
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        black_box(call_now(&mut service, black_box(i)));
-                    }
-                    start.elapsed()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a bench thread"))
-            .collect()
-    });
-    times.into_iter().max().unwrap_or_default()
 }
 
 fn shared(c: &mut Criterion) {

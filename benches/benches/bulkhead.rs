@@ -4,11 +4,10 @@
 //! Run with `cargo bench -p seawall-benches --bench bulkhead`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use seawall_benches::{call_now, echo};
-use tower::{Layer, Service};
+use seawall_benches::{call_now, echo, two_threads};
+use tower::Layer;
 
 const PERMITS: usize = 1024;
 
@@ -31,38 +30,6 @@ fn one_thread(c: &mut Criterion) {
     });
 
     group.finish();
-}
-
-/// Two threads, each with its own service built from one shared layer, call
-/// `iters` times each; the figure is the wall time of the slower thread.
-#[allow(clippy::disallowed_methods)] // a bench measures the wall clock
-fn two_threads<S>(make: impl Fn() -> S + Sync, iters: u64) -> Duration
-where
-    S: Service<u64, Response = u64> + Send,
-    S::Error: std::fmt::Debug,
-{
-    let barrier = std::sync::Barrier::new(2);
-    let times: Vec<Duration> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                let mut service = make();
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        black_box(call_now(&mut service, black_box(i)));
-                    }
-                    start.elapsed()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a bench thread"))
-            .collect()
-    });
-    times.into_iter().max().unwrap_or_default()
 }
 
 fn shared(c: &mut Criterion) {

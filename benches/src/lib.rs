@@ -8,8 +8,10 @@
 
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
+use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use tower::service_fn;
 use tower::util::ServiceFn;
@@ -48,4 +50,41 @@ where
         Poll::Ready(Err(e)) => panic!("call failed: {e:?}"),
         Poll::Pending => panic!("call did not answer at once"),
     }
+}
+
+/// Two threads, each with its own service from `make` (built around one
+/// shared layer), call `iters` times each; the figure is the wall time of
+/// the slower thread.
+///
+/// # Panics
+///
+/// As [`call_now`], and if a bench thread panics.
+#[allow(clippy::disallowed_methods)] // a bench measures the wall clock
+pub fn two_threads<S>(make: impl Fn() -> S + Sync, iters: u64) -> Duration
+where
+    S: Service<u64, Response = u64> + Send,
+    S::Error: std::fmt::Debug,
+{
+    let barrier = std::sync::Barrier::new(2);
+    let times: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let mut service = make();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(call_now(&mut service, black_box(i)));
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a bench thread"))
+            .collect()
+    });
+    times.into_iter().max().unwrap_or_default()
 }
