@@ -25,10 +25,9 @@
 //! only happens on insert, so that is all the resolution it needs, and no
 //! lookup reads the time.
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -37,6 +36,7 @@ use tokio::time::Instant;
 
 use super::config::KeyedBreakerConfig;
 use super::evict::{self, Candidate, Rank};
+use super::stored::{KeyBytes, Lookup, PassThrough, Probe, Stored};
 use crate::breaker::Breaker;
 use crate::config::BreakerConfig;
 use crate::state::{BreakerState, Word};
@@ -78,42 +78,6 @@ struct Entry {
     breaker: Arc<Breaker>,
     last_used: AtomicU64,
 }
-
-/// A held key with its hash.
-struct Stored {
-    hash: u64,
-    key: KeyBytes,
-}
-
-/// The longest key kept in the bucket itself.
-const INLINE: usize = 30;
-
-/// A key's bytes: short ones (most host names) in the bucket, so that
-/// comparing reads no other line of memory.
-enum KeyBytes {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Boxed(Box<str>),
-}
-
-/// A key to look for, borrowed, with its hash.
-struct Probe<'a> {
-    hash: u64,
-    key: &'a str,
-}
-
-/// What the shard's map compares, so that a held key and a borrowed one
-/// meet in one type: the map looks up a `dyn Lookup`.
-trait Lookup {
-    fn hash_value(&self) -> u64;
-    fn key(&self) -> &[u8];
-}
-
-/// Hands the map the hash the key was stored with.
-#[derive(Debug, Clone, Copy, Default)]
-struct PassThrough;
-
-#[derive(Debug, Default)]
-struct Passed(u64);
 
 /// Keys let go, with their breakers, dropped once no lock is held.
 type Evicted = Vec<(Arc<str>, Arc<Breaker>)>;
@@ -374,117 +338,6 @@ fn announce(name: &str, evicted: &Evicted) {
             state = stored_state(breaker).as_str(),
             "key evicted"
         );
-    }
-}
-
-impl Lookup for Stored {
-    fn hash_value(&self) -> u64 {
-        self.hash
-    }
-
-    fn key(&self) -> &[u8] {
-        self.key.as_bytes()
-    }
-}
-
-impl Lookup for Probe<'_> {
-    fn hash_value(&self) -> u64 {
-        self.hash
-    }
-
-    fn key(&self) -> &[u8] {
-        self.key.as_bytes()
-    }
-}
-
-impl KeyBytes {
-    fn new(key: &str) -> Self {
-        match u8::try_from(key.len()) {
-            Ok(len) if key.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..key.len()].copy_from_slice(key.as_bytes());
-                KeyBytes::Inline { len, bytes }
-            }
-            _ => KeyBytes::Boxed(key.into()),
-        }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            KeyBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            KeyBytes::Boxed(key) => key.as_bytes(),
-        }
-    }
-
-    fn to_shared(&self) -> Arc<str> {
-        match self {
-            KeyBytes::Inline { .. } => {
-                let key = std::str::from_utf8(self.as_bytes());
-                Arc::from(key.expect("stored from a str"))
-            }
-            KeyBytes::Boxed(key) => Arc::from(&**key),
-        }
-    }
-}
-
-impl<'a> Borrow<dyn Lookup + 'a> for Stored {
-    fn borrow(&self) -> &(dyn Lookup + 'a) {
-        self
-    }
-}
-
-impl Hash for dyn Lookup + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash_value());
-    }
-}
-
-impl PartialEq for dyn Lookup + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        // The hash first: a mismatch then costs no visit to the key.
-        self.hash_value() == other.hash_value() && self.key() == other.key()
-    }
-}
-
-impl Eq for dyn Lookup + '_ {}
-
-impl Hash for Stored {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-impl PartialEq for Stored {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn Lookup) == (other as &dyn Lookup)
-    }
-}
-
-impl Eq for Stored {}
-
-impl BuildHasher for PassThrough {
-    type Hasher = Passed;
-
-    fn build_hasher(&self) -> Passed {
-        Passed(0)
-    }
-}
-
-impl Hasher for Passed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is ever called; fold anything else in anyway.
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
     }
 }
 

@@ -10,6 +10,7 @@ mod key;
 mod layer;
 mod map;
 mod service;
+mod stored;
 
 pub use config::{KeyedBreakerConfig, KeyedBreakerConfigBuilder};
 pub use handle::{KeyedBreakerHandle, KEYED_HEALTH_KIND};
