@@ -201,7 +201,6 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 impl<K> Shared<K> {
     /// Nanoseconds from the origin to `at`.
     #[inline]
-    #[inline]
     pub(crate) fn nanos(&self, at: Instant) -> u64 {
         let since = at.saturating_duration_since(self.origin);
         // Whole-word arithmetic rather than `as_nanos`, whose `u128` is a
