@@ -16,6 +16,7 @@
 mod bulkhead_full;
 mod circuit_open;
 mod elapsed;
+mod not_ready;
 mod rate_limited;
 
 use std::error::Error;
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use bulkhead_full::BulkheadFull;
 pub use circuit_open::CircuitOpen;
 pub use elapsed::{Elapsed, Phase};
+pub use not_ready::NotReady;
 pub use rate_limited::{QuotaPolicy, RateLimited};
 
 /// The stability pattern a layer implements; says which layer refused.
@@ -125,6 +127,9 @@ fn downcast<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Rejection> {
         return Some(e);
     }
     if let Some(e) = error.downcast_ref::<RateLimited>() {
+        return Some(e);
+    }
+    if let Some(e) = error.downcast_ref::<NotReady>() {
         return Some(e);
     }
     None
