@@ -6,8 +6,9 @@ use std::fmt;
 pub use seawall_core::rejection::NotReady;
 
 /// A configuration was invalid; returned by
-/// [`DrainBuilder::build`](crate::DrainBuilder::build) and
-/// [`ReadinessGateBuilder::build`](crate::ReadinessGateBuilder::build).
+/// [`DrainBuilder::build`](crate::DrainBuilder::build),
+/// [`ReadinessGateBuilder::build`](crate::ReadinessGateBuilder::build) and
+/// [`BackoffBuilder::build`](crate::BackoffBuilder::build).
 ///
 /// [`field`](ConfigError::field) names the setting at fault, and the
 /// message says what range it allows.
@@ -35,7 +36,8 @@ impl ConfigError {
         ConfigError { field, message }
     }
 
-    /// The setting at fault: `notice_delay`, `timeout` or `retry_after`.
+    /// The setting at fault: `notice_delay`, `timeout`, `retry_after` or
+    /// `capacity`.
     pub fn field(&self) -> &'static str {
         self.field
     }

@@ -11,6 +11,9 @@
 //!   the instance drains, and counts the requests in flight.
 //! - [`Drain`] fails readiness, gives the load balancer time to notice,
 //!   then waits for the requests in flight, with a bound.
+//! - [`BackoffLayer`], on the client side, remembers per upstream a `503`
+//!   or `429` with `Retry-After` and fails calls to it fast with
+//!   [`UpstreamBackoff`] until that time has passed; see [`backoff`].
 //!
 //! # Example
 //!
@@ -114,10 +117,10 @@
 //! - No metrics are recorded yet.
 //! - Not built yet from the handshaking issue: a hardened serve helper (a
 //!   header-read timeout, connection limits, graceful shutdown wired to the
-//!   drain), clients honouring `503` and `Retry-After` with a back-off per
-//!   upstream, a test behind HAProxy, and SIGTERM wiring; the application
+//!   drain), a test behind HAProxy, and SIGTERM wiring; the application
 //!   calls [`Drain::drain`] from its own signal handler.
 
+pub mod backoff;
 mod drain;
 pub mod error;
 pub mod future;
@@ -128,6 +131,7 @@ mod liveness;
 mod rfc3339;
 mod service;
 
+pub use backoff::{Backoff, BackoffBuilder, BackoffLayer, UpstreamBackoff};
 pub use drain::{Drain, DrainBuilder, DrainOutcome};
 pub use error::{ConfigError, NotReady};
 pub use health::{Details, HealthService, HEALTH_JSON};

@@ -1,0 +1,107 @@
+//! The back-off's layer and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::service::Backoff;
+use super::table::Table;
+use crate::error::ConfigError;
+
+/// Applies [`Backoff`] to client services: remembers, per upstream, a `503`
+/// or `429` with `Retry-After`, and fails calls to it fast until then.
+///
+/// The memory is made here and shared by every service the layer builds
+/// and by their clones, so one upstream's request for time holds for all
+/// of them.
+#[derive(Clone)]
+pub struct BackoffLayer {
+    table: Arc<Table>,
+}
+
+/// Builds a [`BackoffLayer`]; see [`BackoffLayer::builder`].
+#[derive(Debug, Clone)]
+pub struct BackoffBuilder {
+    capacity: usize,
+}
+
+const DEFAULT_CAPACITY: usize = 1024;
+const MAX_CAPACITY: usize = 1_000_000;
+
+impl BackoffLayer {
+    /// A back-off that remembers up to 1,024 upstreams.
+    pub fn new() -> Self {
+        BackoffLayer {
+            table: Arc::new(Table::new(DEFAULT_CAPACITY)),
+        }
+    }
+
+    /// A builder, to set the capacity.
+    pub fn builder() -> BackoffBuilder {
+        BackoffBuilder {
+            capacity: DEFAULT_CAPACITY,
+        }
+    }
+
+    /// The number of upstreams remembered now, including ones whose time
+    /// has passed but that have not been dropped yet; never more than the
+    /// capacity.
+    pub fn remembered(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The most upstreams remembered at once.
+    pub fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+}
+
+impl Default for BackoffLayer {
+    fn default() -> Self {
+        BackoffLayer::new()
+    }
+}
+
+impl<S> Layer<S> for BackoffLayer {
+    type Service = Backoff<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Backoff::new(inner, self.table.clone())
+    }
+}
+
+impl fmt::Debug for BackoffLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackoffLayer")
+            .field("capacity", &self.table.capacity())
+            .finish()
+    }
+}
+
+impl BackoffBuilder {
+    /// The most upstreams remembered at once: at least 1, at most
+    /// 1,000,000, 1,024 by default. When it is full, the upstreams whose
+    /// time has passed are dropped first, else the one whose time ends
+    /// soonest.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// Validates the settings and builds the layer.
+    pub fn build(self) -> Result<BackoffLayer, ConfigError> {
+        if !(1..=MAX_CAPACITY).contains(&self.capacity) {
+            return Err(ConfigError::new(
+                "capacity",
+                format!(
+                    "capacity must be at least 1 and at most {MAX_CAPACITY}, got {}",
+                    self.capacity
+                ),
+            ));
+        }
+        Ok(BackoffLayer {
+            table: Arc::new(Table::new(self.capacity)),
+        })
+    }
+}
