@@ -17,6 +17,7 @@ use crate::future::ResponseFuture;
 use crate::gate::Gate;
 use crate::key::{NoPartitionKey, PartitionKey};
 use crate::layer::{BulkheadHandle, BulkheadLayer};
+use crate::service::Bulkhead;
 use crate::shared::Shared;
 
 /// Applies an [`HttpBulkhead`]; made by [`BulkheadLayer::into_http`].
@@ -36,9 +37,8 @@ pub struct HttpBulkheadLayer<K = NoPartitionKey> {
 /// dropped. Admission, modes and partitions are those of
 /// [`Bulkhead`](crate::Bulkhead).
 pub struct HttpBulkhead<S, K = NoPartitionKey> {
-    inner: S,
-    key: K,
-    gate: Gate,
+    // Admission is the plain bulkhead's; only the response differs.
+    bulkhead: Bulkhead<S, K>,
 }
 
 pin_project! {
@@ -71,9 +71,7 @@ impl<S, K: Clone> Layer<S> for HttpBulkheadLayer<K> {
 
     fn layer(&self, inner: S) -> Self::Service {
         HttpBulkhead {
-            inner,
-            key: self.key.clone(),
-            gate: Gate::new(self.shared.clone()),
+            bulkhead: Bulkhead::from_parts(inner, self.key.clone(), Gate::new(self.shared.clone())),
         }
     }
 }
@@ -81,22 +79,22 @@ impl<S, K: Clone> Layer<S> for HttpBulkheadLayer<K> {
 impl<S, K> HttpBulkhead<S, K> {
     /// The wrapped service.
     pub fn get_ref(&self) -> &S {
-        &self.inner
+        self.bulkhead.get_ref()
     }
 
     /// The wrapped service, mutably.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
+        self.bulkhead.get_mut()
     }
 
     /// Unwraps the service, giving back any permit it had reserved.
     pub fn into_inner(self) -> S {
-        self.inner
+        self.bulkhead.into_inner()
     }
 
     /// A handle to read the bulkhead's occupancy.
     pub fn handle(&self) -> BulkheadHandle {
-        BulkheadHandle::new(self.gate.shared().clone())
+        self.bulkhead.handle()
     }
 }
 
@@ -112,24 +110,14 @@ where
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let inner = &mut self.inner;
-        self.gate
-            .poll_ready(cx, |cx| inner.poll_ready(cx))
-            .map_err(Into::into)
+        self.bulkhead.poll_ready(cx)
     }
 
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
-        let key = if self.gate.wants_key() {
-            self.key.partition_key(&request)
-        } else {
-            None
-        };
-        let inner = match self.gate.admit(key) {
-            Ok(permit) => ResponseFuture::admitted(self.inner.call(request), permit),
-            Err(refusal) => ResponseFuture::refused(refusal),
-        };
-        HttpResponseFuture { inner }
+        HttpResponseFuture {
+            inner: self.bulkhead.call(request),
+        }
     }
 }
 
@@ -164,9 +152,7 @@ impl<S: Clone, K: Clone> Clone for HttpBulkhead<S, K> {
     /// A clone shares the bulkhead but starts unreserved.
     fn clone(&self) -> Self {
         HttpBulkhead {
-            inner: self.inner.clone(),
-            key: self.key.clone(),
-            gate: Gate::new(self.gate.shared().clone()),
+            bulkhead: self.bulkhead.clone(),
         }
     }
 }
@@ -182,11 +168,7 @@ impl<K> fmt::Debug for HttpBulkheadLayer<K> {
 
 impl<S, K> fmt::Debug for HttpBulkhead<S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpBulkhead")
-            .field("inner", &type_name::<S>())
-            .field("partition_key", &type_name::<K>())
-            .field("gate", &self.gate)
-            .finish()
+        f.debug_tuple("HttpBulkhead").field(&self.bulkhead).finish()
     }
 }
 
