@@ -183,4 +183,33 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn offsets_and_instants_decide_alike(
+        (count, period, burst) in quota(),
+        arrivals in prop::collection::vec((0u32..1_500, 0u8..4), 1..150),
+    ) {
+        let quota = Quota::per(count, Duration::from_nanos(period)).burst(burst);
+        let build = || -> seawall_governor::RateLimiter<u8> {
+            RateLimitLayer::builder()
+                .quota(quota.clone())
+                .key_by(|key: &u8| Some(*key))
+                .key_quota(quota.clone())
+                .build()
+                .unwrap()
+                .limiter()
+        };
+        let (by_instant, by_offset) = (build(), build());
+        let mut now = 0u64;
+        for (gap, key) in arrivals {
+            now += period * u64::from(gap) / 1_000;
+            let offset = Duration::from_nanos(now);
+            let at = by_instant.origin() + offset;
+            prop_assert_eq!(by_instant.check_at(at), by_offset.check_after(offset));
+            prop_assert_eq!(
+                by_instant.check_key_at(&key, at),
+                by_offset.check_key_after(&key, offset)
+            );
+        }
+    }
 }
