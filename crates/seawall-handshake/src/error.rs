@@ -7,8 +7,9 @@ pub use seawall_core::rejection::NotReady;
 
 /// A configuration was invalid; returned by
 /// [`DrainBuilder::build`](crate::DrainBuilder::build),
-/// [`ReadinessGateBuilder::build`](crate::ReadinessGateBuilder::build) and
-/// [`BackoffBuilder::build`](crate::BackoffBuilder::build).
+/// [`ReadinessGateBuilder::build`](crate::ReadinessGateBuilder::build),
+/// [`BackoffBuilder::build`](crate::BackoffBuilder::build) and, with the
+/// `serve` feature, `ServerBuilder::build`.
 ///
 /// [`field`](ConfigError::field) names the setting at fault, and the
 /// message says what range it allows.
@@ -36,8 +37,9 @@ impl ConfigError {
         ConfigError { field, message }
     }
 
-    /// The setting at fault: `notice_delay`, `timeout`, `retry_after` or
-    /// `capacity`.
+    /// The setting at fault: `notice_delay`, `timeout`, `retry_after`,
+    /// `capacity`, or the server's `header_read_timeout`, `idle_timeout`,
+    /// `max_connections` or `shutdown_timeout`.
     pub fn field(&self) -> &'static str {
         self.field
     }

@@ -8,8 +8,9 @@ use tower_layer::Layer;
 use crate::error::ConfigError;
 use crate::{Drain, ReadinessGate};
 
-/// Applies [`ReadinessGate`] to services: refuses new requests while the
-/// instance drains, and counts the admitted ones for [`Drain::drain`].
+/// Applies [`ReadinessGate`] to services: refuses new requests once a
+/// drain's notice delay is over, and counts the admitted ones for
+/// [`Drain::drain`].
 ///
 /// Every service the layer builds shares the [`Drain`] it was given, so the
 /// count holds across axum's per-connection `layer()` calls.

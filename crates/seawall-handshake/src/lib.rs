@@ -9,11 +9,16 @@
 //!   liveness probe ([`Liveness`]).
 //! - [`ReadinessGateLayer`] refuses new requests with [`NotReady`] while
 //!   the instance drains, and counts the requests in flight.
-//! - [`Drain`] fails readiness, gives the load balancer time to notice,
-//!   then waits for the requests in flight, with a bound.
+//! - [`Drain`] fails readiness, gives the load balancer time to notice
+//!   (still serving what it sends meanwhile), then closes the gate and
+//!   waits for the requests in flight, with a bound.
 //! - [`BackoffLayer`], on the client side, remembers per upstream a `503`
 //!   or `429` with `Retry-After` and fails calls to it fast with
 //!   [`UpstreamBackoff`] until that time has passed; see [`backoff`].
+//! - With the `serve` feature, [`serve::Server`] serves a router over
+//!   HTTP/1 with a header-read timeout (against slowloris clients), an
+//!   idle timeout, a cap on open connections and a graceful shutdown to
+//!   run after the drain.
 //!
 //! # Example
 //!
@@ -57,16 +62,23 @@
 //! assert_eq!(ready.status(), StatusCode::OK);
 //! assert_eq!(ready.headers()["content-type"], "application/health+json");
 //!
-//! // On SIGTERM: readiness fails at once and new requests are refused...
+//! // On SIGTERM: readiness fails at once...
 //! let drained = drain.drain();
 //! let ready = app.clone().oneshot(get("/health/ready")).await?;
 //! assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+//!
+//! // ...but until the load balancer has noticed, what it sends is served...
+//! let late = app.clone().oneshot(get("/orders")).await?;
+//! assert_eq!(late.status(), StatusCode::OK);
+//!
+//! // ...and after the notice delay new requests are refused.
+//! tokio::time::advance(Duration::from_secs(10)).await;
 //! let refused = app.clone().oneshot(get("/orders")).await?;
 //! assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
 //! assert_eq!(refused.headers()["retry-after"], "5");
 //!
-//! // ...but the process is still alive, and the drain ends when nothing
-//! // is in flight, after the notice delay.
+//! // The process is still alive, and the drain ends when nothing is in
+//! // flight.
 //! let live = app.oneshot(get("/health/live")).await?;
 //! assert_eq!(live.status(), StatusCode::OK);
 //! assert!(drained.await.is_finished());
@@ -76,11 +88,21 @@
 //!
 //! # Shedding, not back pressure
 //!
-//! The gate sheds: while draining it reports ready and fails the call at
-//! once with [`NotReady`], never polling the inner service, so axum and
-//! hyper (which assume always-ready services) get a fast `503`. While not
-//! draining, its readiness is the inner service's. The health services are
-//! always ready.
+//! The gate sheds: once a drain's notice delay is over it reports ready
+//! and fails the call at once with [`NotReady`], never polling the inner
+//! service, so axum and hyper (which assume always-ready services) get a
+//! fast `503`. Before that, its readiness is the inner service's. The
+//! health services are always ready.
+//!
+//! # Why the gate stays open during the notice delay
+//!
+//! A load balancer sees a failing readiness probe only at its next check,
+//! and takes the instance out only after a few failures in a row. Until
+//! then it keeps sending requests; a gate that refused them at once would
+//! turn a planned drain into failed requests (or into retries, where the
+//! balancer has them). So the drain fails readiness at once and closes the
+//! gate only when the notice delay is over: set the delay to a little more
+//! than the balancer's check interval times its failure threshold.
 //!
 //! # Errors
 //!
@@ -99,11 +121,14 @@
 //! gives its count back. Dropping the future of [`Drain::drain`] stops the
 //! waiting but leaves the instance draining until [`Drain::undrain`].
 //!
-//! # Logging
+//! # Logging and metrics
 //!
 //! Under the target `seawall::handshake`: each refusal at `trace!` (field
 //! `retry_after`), drain start and end, undrain and liveness changes at
-//! `debug!`.
+//! `debug!`. Metrics, labelled `name` (set with [`DrainBuilder::name`]):
+//! `seawall_handshake_draining` (gauge, 1 while draining) and
+//! `seawall_handshake_refused_total` (the gate's refusals); the back-off
+//! and the server have their own, listed in [`backoff`] and `serve`.
 //!
 //! # Limitations
 //!
@@ -114,11 +139,11 @@
 //! - The request in flight is counted until its response future completes,
 //!   not until its response body ends: a long streaming body may still be
 //!   sent when the drain resolves.
-//! - No metrics are recorded yet.
-//! - Not built yet from the handshaking issue: a hardened serve helper (a
-//!   header-read timeout, connection limits, graceful shutdown wired to the
-//!   drain), a test behind HAProxy, and SIGTERM wiring; the application
-//!   calls [`Drain::drain`] from its own signal handler.
+//! - The library installs no signal handler: the application calls
+//!   [`Drain::drain`] from its own (the example server in `examples/`
+//!   does it on SIGTERM and Ctrl-C, and is tested behind HAProxy).
+//! - While the gate is closed, kept-alive connections stay open; a client
+//!   that keeps reusing one gets `503`s until it reconnects elsewhere.
 
 pub mod backoff;
 mod drain;
@@ -129,6 +154,8 @@ mod json;
 mod layer;
 mod liveness;
 mod rfc3339;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod service;
 
 pub use backoff::{Backoff, BackoffBuilder, BackoffLayer, UpstreamBackoff};

@@ -13,17 +13,19 @@ use crate::drain::{InFlight, Shared};
 use crate::error::NotReady;
 use crate::future::ResponseFuture;
 
-/// Refuses requests with [`NotReady`] while the instance drains, and counts
-/// the ones it admits; built by
+/// Refuses requests with [`NotReady`] once a drain's notice delay is over,
+/// and counts the ones it admits; built by
 /// [`ReadinessGateLayer`](crate::ReadinessGateLayer).
 ///
 /// # Sheds
 ///
-/// The gate never applies back pressure of its own: while draining,
-/// `poll_ready` returns `Ready(Ok(()))` without polling the inner service,
-/// and the next `call` fails at once with [`NotReady`]. While not draining,
-/// `poll_ready` counts the request in flight and then waits for the inner
-/// service's readiness.
+/// The gate never applies back pressure of its own: once the drain's
+/// notice delay is over, `poll_ready` returns `Ready(Ok(()))` without
+/// polling the inner service, and the next `call` fails at once with
+/// [`NotReady`]. Before that (and during the notice delay, while the load
+/// balancer has not yet seen the failing readiness probe), `poll_ready`
+/// counts the request in flight and then waits for the inner service's
+/// readiness.
 ///
 /// # Cancel safety
 ///
@@ -105,6 +107,7 @@ where
                 ResponseFuture::admitted(self.inner.call(request), in_flight)
             }
             Admission::Refused => {
+                self.shared.record_refusal();
                 tracing::trace!(
                     target: target::HANDSHAKE,
                     retry_after = ?self.retry_after,

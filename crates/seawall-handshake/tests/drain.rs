@@ -38,15 +38,28 @@ async fn readiness_fails_first_then_in_flight_work_finishes_then_drain_resolves(
     assert!(drain.is_draining());
     assert_eq!(readiness(&drain).await, StatusCode::SERVICE_UNAVAILABLE);
 
-    // New requests are refused.
+    // During the notice delay the load balancer may not have seen the
+    // failing probe yet, so what it still sends is served.
+    assert!(!drain.is_closed());
+    assert_ready_ok!(service.poll_ready());
+    let late = service.call("late");
+    let (request, send_late) = handle.next_request().await.unwrap();
+    assert_eq!(request, "late");
+    send_late.send_response("served");
+    assert_eq!(late.await.unwrap(), "served");
+
+    // The drain waits out the notice delay; then new requests are refused,
+    // and it waits for the request in flight.
+    assert_pending!(drained.poll());
+    advance(Duration::from_millis(9_999)).await;
+    assert!(!drain.is_closed());
+    assert_pending!(drained.poll());
+    advance(Duration::from_millis(1)).await;
+    assert!(drain.is_closed());
+    assert_pending!(drained.poll());
     assert_ready_ok!(service.poll_ready());
     let refused = service.call("new").await.unwrap_err();
     assert!(refused.is::<NotReady>());
-
-    // The drain waits out the notice delay, then for the request in flight.
-    assert_pending!(drained.poll());
-    advance(Duration::from_secs(10)).await;
-    assert_pending!(drained.poll());
     advance(Duration::from_secs(5)).await;
     assert_pending!(drained.poll());
 
@@ -104,6 +117,52 @@ async fn a_dropped_request_counts_as_finished() {
 
     drop(abandoned);
     assert!(drained.is_woken());
+    assert_ready_eq!(drained.poll(), DrainOutcome::Finished);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_drain_keeps_the_first_closing_time() {
+    let drain = drain();
+    let _first = drain.drain();
+    advance(Duration::from_secs(6)).await;
+
+    let mut second = tokio_test::task::spawn(drain.drain());
+    advance(Duration::from_secs(4)).await;
+    assert!(drain.is_closed(), "closes 10 s after the first call");
+    assert_ready_eq!(second.poll(), DrainOutcome::Finished);
+}
+
+#[tokio::test(start_paused = true)]
+async fn undrain_after_the_gate_closed_opens_it_and_a_new_drain_gives_new_notice() {
+    let drain = drain();
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(ReadinessGateLayer::new(&drain));
+    drop(drain.drain());
+    advance(Duration::from_secs(10)).await;
+    assert!(
+        drain.is_closed(),
+        "the gate closes though nobody awaits the drain"
+    );
+    assert_ready_ok!(service.poll_ready());
+    assert!(service.call("closed").await.unwrap_err().is::<NotReady>());
+
+    drain.undrain();
+    assert!(!drain.is_closed());
+    assert_eq!(readiness(&drain).await, StatusCode::OK);
+    assert_ready_ok!(service.poll_ready());
+    let response = service.call("open");
+    let (_, send) = handle.next_request().await.unwrap();
+    send.send_response("ok");
+    assert_eq!(response.await.unwrap(), "ok");
+
+    // Draining again starts a fresh notice delay.
+    let mut drained = tokio_test::task::spawn(drain.drain());
+    assert!(!drain.is_closed());
+    advance(Duration::from_millis(9_999)).await;
+    assert!(!drain.is_closed());
+    assert_pending!(drained.poll());
+    advance(Duration::from_millis(1)).await;
+    assert!(drain.is_closed());
     assert_ready_eq!(drained.poll(), DrainOutcome::Finished);
 }
 

@@ -52,6 +52,9 @@ async fn refuses_with_not_ready_while_draining_without_touching_the_inner_servic
     handle.allow(0);
 
     let _waiting = drain.drain();
+    // The gate closes when the notice delay (5 s by default) is over.
+    tokio::time::advance(Duration::from_secs(5)).await;
+    assert!(drain.is_closed());
     assert_ready_ok!(service.poll_ready());
     let error = service.call("hello").await.unwrap_err();
 
@@ -78,6 +81,7 @@ async fn error_response_layer_answers_503_with_retry_after() {
     assert_eq!(response.status(), StatusCode::OK);
 
     let _waiting = drain.drain();
+    tokio::time::advance(Duration::from_secs(5)).await;
     let Ok(response) = service.clone().oneshot(Request::new(())).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "5");

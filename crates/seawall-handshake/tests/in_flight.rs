@@ -1,5 +1,7 @@
 //! Random admit / complete / drop / drain sequences leave nothing counted.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 use seawall_handshake::{Drain, ReadinessGateLayer};
 use tokio::sync::oneshot;
@@ -33,7 +35,8 @@ proptest! {
 
     #[test]
     fn the_count_matches_the_live_requests(ops in proptest::collection::vec(op(), 0..40)) {
-        let drain = Drain::new();
+        // No notice delay: the gate closes as soon as the drain starts.
+        let drain = Drain::builder().notice_delay(Duration::ZERO).build().unwrap();
         let layer = ReadinessGateLayer::new(&drain);
         let inner = service_fn(|done: oneshot::Receiver<()>| async move {
             let _ = done.await;
@@ -49,7 +52,7 @@ proptest! {
                     let mut ready = tokio_test::task::spawn(());
                     assert_ready_ok!(ready.enter(|cx, _| service.poll_ready(cx)));
                     let mut response = tokio_test::task::spawn(service.call(done));
-                    if drain.is_draining() {
+                    if drain.is_closed() {
                         prop_assert!(assert_ready!(response.poll()).is_err());
                     } else {
                         live.push((send, response));

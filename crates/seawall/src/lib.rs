@@ -14,6 +14,7 @@
 //! | `bulkhead` | [`bulkhead`] | shared permits, reject or bounded wait, partitions |
 //! | `breaker` | [`breaker`] | a circuit breaker: count or time windows, bounded half-open probes, keyed per host, operator control |
 //! | `handshake` | [`handshake`] | health and readiness endpoints fed by every layer, a readiness gate, drain |
+//! | `serve` (off by default) | [`serve`] | a hardened HTTP/1 server: header-read and idle timeouts, a connection cap, graceful shutdown after a drain |
 //! | `governor` | [`governor`] | rate limits (GCRA), direct and keyed with bounded memory; a governor for automated actions |
 //! | `http` | [`http`] | classifier, error responses, deadline headers, client-IP keys; the HTTP variants of the layers |
 //! | `reqwest` | [`http`] | `ReqwestClassifier`, for layers around a `reqwest::Client` |
@@ -87,6 +88,9 @@ pub use seawall_governor as governor;
 #[cfg(feature = "handshake")]
 #[doc(inline)]
 pub use seawall_handshake as handshake;
+#[cfg(feature = "serve")]
+#[doc(inline)]
+pub use seawall_handshake::serve;
 #[cfg(feature = "http")]
 #[doc(inline)]
 pub use seawall_http as http;

@@ -1,8 +1,10 @@
 //! The back-off's layer and its builder.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use seawall_core::names::label;
 use tower_layer::Layer;
 
 use super::service::Backoff;
@@ -23,6 +25,7 @@ pub struct BackoffLayer {
 /// Builds a [`BackoffLayer`]; see [`BackoffLayer::builder`].
 #[derive(Debug, Clone)]
 pub struct BackoffBuilder {
+    name: Cow<'static, str>,
     capacity: usize,
 }
 
@@ -30,16 +33,15 @@ const DEFAULT_CAPACITY: usize = 1024;
 const MAX_CAPACITY: usize = 1_000_000;
 
 impl BackoffLayer {
-    /// A back-off that remembers up to 1,024 upstreams.
+    /// A back-off named `default` that remembers up to 1,024 upstreams.
     pub fn new() -> Self {
-        BackoffLayer {
-            table: Arc::new(Table::new(DEFAULT_CAPACITY)),
-        }
+        BackoffLayer::builder().build_unchecked()
     }
 
-    /// A builder, to set the capacity.
+    /// A builder, to set the name and the capacity.
     pub fn builder() -> BackoffBuilder {
         BackoffBuilder {
+            name: Cow::Borrowed("default"),
             capacity: DEFAULT_CAPACITY,
         }
     }
@@ -80,6 +82,12 @@ impl fmt::Debug for BackoffLayer {
 }
 
 impl BackoffBuilder {
+    /// The name the metrics carry (label `name`), `default` unless set.
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// The most upstreams remembered at once: at least 1, at most
     /// 1,000,000, 1,024 by default. When it is full, the upstreams whose
     /// time has passed are dropped first, else the one whose time ends
@@ -89,7 +97,8 @@ impl BackoffBuilder {
         self
     }
 
-    /// Validates the settings and builds the layer.
+    /// Validates the settings and builds the layer, registering its metric
+    /// (`seawall_handshake_backoff_refused_total`, labelled `name`).
     pub fn build(self) -> Result<BackoffLayer, ConfigError> {
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
             return Err(ConfigError::new(
@@ -100,8 +109,16 @@ impl BackoffBuilder {
                 ),
             ));
         }
-        Ok(BackoffLayer {
-            table: Arc::new(Table::new(self.capacity)),
-        })
+        Ok(self.build_unchecked())
+    }
+
+    fn build_unchecked(self) -> BackoffLayer {
+        let refused = metrics::counter!(
+            "seawall_handshake_backoff_refused_total",
+            label::NAME => self.name
+        );
+        BackoffLayer {
+            table: Arc::new(Table::new(self.capacity, refused)),
+        }
     }
 }

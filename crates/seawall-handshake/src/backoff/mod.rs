@@ -74,11 +74,13 @@
 //! A refused call never reached the inner service, so the readiness the
 //! inner service granted in `poll_ready` is kept for the next call.
 //!
-//! # Logging
+//! # Logging and metrics
 //!
 //! Under the target `seawall::handshake`: each refused call at `trace!`
 //! (fields `authority`, `retry_after`), a new or longer back-off at
-//! `debug!` (fields `status`, `retry_after`).
+//! `debug!` (fields `status`, `retry_after`). Each call failed fast bumps
+//! the counter `seawall_handshake_backoff_refused_total` (label `name`,
+//! set with [`BackoffBuilder::name`]).
 //!
 //! # Limitations
 //!
@@ -98,7 +100,6 @@
 //! - While any upstream is backing off, each call takes a short,
 //!   uncontended-in-practice lock to look its upstream up; once every
 //!   back-off has passed, calls take no lock.
-//! - No metrics are recorded yet.
 
 mod error;
 pub mod future;

@@ -78,6 +78,7 @@ where
         let key = self.table.key(authority);
 
         if let Some(retry_after) = self.table.remaining(key, Instant::now()) {
+            self.table.refused.increment(1);
             tracing::trace!(
                 target: target::HANDSHAKE,
                 authority,

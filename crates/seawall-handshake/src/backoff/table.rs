@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use metrics::Counter;
 use tokio::time::Instant;
 
 /// Back-off deadlines keyed by a hash of the upstream's authority.
@@ -23,12 +24,15 @@ pub(crate) struct Table {
     /// Once it has passed, nothing backs off and calls skip the lock.
     horizon: AtomicU64,
     entries: Mutex<HashMap<u64, Instant>>,
+    /// Calls failed fast, `seawall_handshake_backoff_refused_total`.
+    pub(crate) refused: Counter,
 }
 
 impl Table {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, refused: Counter) -> Self {
         Table {
             capacity,
+            refused,
             hasher: RandomState::new(),
             origin: Instant::now(),
             horizon: AtomicU64::new(0),
