@@ -54,6 +54,89 @@ impl Deadline {
     }
 }
 
+/// Reads the overall deadline, if any, that a request carries.
+///
+/// Layers that honour a deadline (the timeout, the shedder's queue) serve
+/// any request type, and most request types have nowhere to carry one, so
+/// reading it is chosen when such a layer is built, through a type
+/// parameter. [`IgnoreDeadline`] reads nothing and costs nothing; with the
+/// `http` feature, [`HttpExtensions`] reads an `http::Request`'s
+/// extensions; any other request type opts in with a closure or function
+/// `Fn(&Req) -> Option<Deadline>`. One trait for every layer, so a source
+/// written once serves them all.
+///
+/// ```
+/// use std::time::Duration;
+/// use seawall_core::deadline::{DeadlineSource, IgnoreDeadline};
+/// use seawall_core::Deadline;
+///
+/// struct Job {
+///     deadline: Option<Deadline>,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let job = Job { deadline: Some(Deadline::after(Duration::from_secs(1))) };
+/// let from_job = |job: &Job| job.deadline;
+/// assert_eq!(from_job.deadline(&job), job.deadline);
+/// assert_eq!(IgnoreDeadline.deadline(&job), None);
+/// # }
+/// ```
+pub trait DeadlineSource<Req> {
+    /// The request's deadline, or `None` when it has none.
+    fn deadline(&self, request: &Req) -> Option<Deadline>;
+}
+
+/// Reads no deadline: a layer's own bound alone applies. The default
+/// source of every layer that takes one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IgnoreDeadline;
+
+impl<Req> DeadlineSource<Req> for IgnoreDeadline {
+    #[inline]
+    fn deadline(&self, _request: &Req) -> Option<Deadline> {
+        None
+    }
+}
+
+impl<Req, F> DeadlineSource<Req> for F
+where
+    F: Fn(&Req) -> Option<Deadline>,
+{
+    #[inline]
+    fn deadline(&self, request: &Req) -> Option<Deadline> {
+        self(request)
+    }
+}
+
+/// Reads the [`Deadline`] placed in an `http::Request`'s extensions (by
+/// seawall-http's deadline header layer, or by the application).
+///
+/// ```
+/// use std::time::Duration;
+/// use seawall_core::deadline::{DeadlineSource, HttpExtensions};
+/// use seawall_core::Deadline;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let mut request = http::Request::new(());
+/// let deadline = Deadline::after(Duration::from_millis(300));
+/// request.extensions_mut().insert(deadline);
+/// assert_eq!(HttpExtensions.deadline(&request), Some(deadline));
+/// # }
+/// ```
+#[cfg(feature = "http")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpExtensions;
+
+#[cfg(feature = "http")]
+impl<B> DeadlineSource<http::Request<B>> for HttpExtensions {
+    #[inline]
+    fn deadline(&self, request: &http::Request<B>) -> Option<Deadline> {
+        request.extensions().get::<Deadline>().copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

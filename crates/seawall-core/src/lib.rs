@@ -8,8 +8,8 @@
 //!   learn from the same classification.
 //! - [`rejection`] holds the errors by which a layer refuses work locally
 //!   ([`Elapsed`](rejection::Elapsed), [`BulkheadFull`](rejection::BulkheadFull),
-//!   ...) and the [`Rejection`] trait they share, which says which layer
-//!   refused and when to try again.
+//!   [`Overloaded`](rejection::Overloaded), ...) and the [`Rejection`] trait
+//!   they share, which says which layer refused and when to try again.
 //! - [`Deadline`] is an overall time budget that travels with a request.
 //! - [`health`] is the registry where stateful layers report their state.
 //! - [`names`] documents the tracing targets and metric names.

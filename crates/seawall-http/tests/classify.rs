@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::header::RETRY_AFTER;
 use http::{Response, StatusCode};
 use proptest::prelude::*;
-use seawall_core::rejection::{BulkheadFull, Elapsed, Phase};
+use seawall_core::rejection::{BulkheadFull, Elapsed, Overloaded, Phase};
 use seawall_core::{BoxError, Classify, FailureKind, Outcome};
 use seawall_http::HttpClassifier;
 
@@ -96,6 +96,7 @@ fn errors_are_split_into_timeouts_local_refusals_and_transport() {
             Box::new(Wrapped(BulkheadFull::new(4).into())),
             Outcome::Ignored,
         ),
+        (Overloaded::new(4).into(), Outcome::Ignored),
         ("connection refused".into(), ERROR),
         (std::io::Error::other("reset by peer").into(), ERROR),
         (Box::new(Wrapped("tls handshake".into())), ERROR),

@@ -2,13 +2,13 @@
 //! sees it.
 //!
 //! Each layer refuses with its own small error type, named for the condition
-//! ([`Elapsed`], [`BulkheadFull`], ...). They all live here, in one place,
-//! because three different parties must recognise every one of them: the HTTP
-//! mapping that turns a rejection into a response, the classifiers that must
-//! not count another layer's refusal against an upstream, and retries that
-//! must never retry a local refusal. Keeping the set closed turns that
-//! recognition into a plain list of downcasts, with no registry and no
-//! dependency from the HTTP crate on every layer crate.
+//! ([`Elapsed`], [`BulkheadFull`], [`Overloaded`], ...). They all live here,
+//! in one place, because three different parties must recognise every one of
+//! them: the HTTP mapping that turns a rejection into a response, the
+//! classifiers that must not count another layer's refusal against an
+//! upstream, and retries that must never retry a local refusal. Keeping the
+//! set closed turns that recognition into a plain list of downcasts, with no
+//! registry and no dependency from the HTTP crate on every layer crate.
 //!
 //! Each layer crate re-exports its own type, so `err.is::<BulkheadFull>()`
 //! works whichever path the user names it by.
@@ -17,6 +17,7 @@ mod bulkhead_full;
 mod circuit_open;
 mod elapsed;
 mod not_ready;
+mod overloaded;
 mod rate_limited;
 
 use std::error::Error;
@@ -27,6 +28,7 @@ pub use bulkhead_full::BulkheadFull;
 pub use circuit_open::CircuitOpen;
 pub use elapsed::{Elapsed, Phase};
 pub use not_ready::NotReady;
+pub use overloaded::Overloaded;
 pub use rate_limited::{QuotaPolicy, RateLimited};
 
 /// The stability pattern a layer implements; says which layer refused.
@@ -130,6 +132,9 @@ fn downcast<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Rejection> {
         return Some(e);
     }
     if let Some(e) = error.downcast_ref::<NotReady>() {
+        return Some(e);
+    }
+    if let Some(e) = error.downcast_ref::<Overloaded>() {
         return Some(e);
     }
     None

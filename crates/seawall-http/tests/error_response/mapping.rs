@@ -3,7 +3,7 @@ use std::time::Duration;
 use http::{Response, StatusCode};
 use http_body_util::Empty;
 use proptest::prelude::*;
-use seawall_core::rejection::{BulkheadFull, Elapsed, Pattern, Phase};
+use seawall_core::rejection::{BulkheadFull, Elapsed, Overloaded, Pattern, Phase};
 use seawall_http::{ErrorResponseLayer, ResponseBody};
 
 use crate::{body_text, retry_after, Refusal, Wrapped};
@@ -118,6 +118,22 @@ fn the_timeout_status_is_configurable() {
     let full: Mapped = layer.error_response(&BulkheadFull::new(1));
     assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(retry_after(&full), Some("1"));
+}
+
+#[tokio::test]
+async fn a_shed_request_is_a_503_with_its_retry_after() {
+    let layer = ErrorResponseLayer::new();
+    let shed: Mapped =
+        layer.error_response(&Overloaded::new(12).with_retry_after(Duration::from_millis(2500)));
+    assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry_after(&shed), Some("3"));
+    assert_eq!(
+        body_text(shed).await,
+        r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"the service is overloaded"}"#
+    );
+
+    let without_hint: Mapped = layer.error_response(&Overloaded::new(12));
+    assert_eq!(retry_after(&without_hint), Some("1"));
 }
 
 #[test]

@@ -2,10 +2,214 @@
 //!
 //! An algorithm is a plain value that turns samples of finished calls into a
 //! concurrency limit. It knows nothing of services, clocks or threads: the
-//! shared limiter owns one behind a lock, feeds it samples and publishes the
-//! limit it returns.
+//! shared limiter owns one behind a lock, feeds it one [`Sample`] per
+//! finished call and publishes the limit it returns. Every algorithm here
+//! does a constant amount of work per sample and allocates nothing after it
+//! is built.
+//!
+//! | algorithm | learns from | use it for |
+//! |---|---|---|
+//! | [`Gradient`] (the default) | latency against a baseline, and drops | servers: shed before a queue builds |
+//! | [`Aimd`] | drops and calls slower than a timeout | clients: back off when the far side refuses or times out |
+//! | [`Fixed`] | nothing | a known, stable capacity; tests |
+//!
+//! Each is configured through a builder (or, for [`Fixed`], a constructor)
+//! that checks every setting and returns [`InvalidConfig`] naming the one
+//! at fault and its allowed range.
+//!
+//! # Gradient
+//!
+//! The service's *ideal concurrency* is the largest number of calls it can
+//! serve at once without queueing: below it, latency stays at its base and
+//! throughput grows with concurrency; above it, throughput stays flat and,
+//! by Little's law (calls in flight = throughput x latency), every extra
+//! call in flight only adds latency. [`Gradient`] looks for that knee from
+//! latency alone. It keeps two averages:
+//!
+//! - the **short-term latency**, an exponentially weighted average over
+//!   about `short_window` samples (default 16), and
+//! - the **baseline**, the latency the service shows when it is not queueing.
+//!
+//! Until `short_window` samples have arrived, the short-term latency is the
+//! plain mean of the samples so far and the baseline equals it.
+//!
+//! Per sample, with `ratio = short / baseline` and tolerance `t` (default
+//! 1.1):
+//!
+//! - `ratio > t`: queueing. The limit aims at
+//!   `limit * max((1 + t) / 2 / ratio, min_ratio)`, the concurrency at which
+//!   latency would sit in the middle of the band.
+//! - `ratio <= (1 + t) / 2`: no queueing seen. The limit aims at
+//!   `limit * (1 + headroom)`.
+//! - in between: the limit holds.
+//!
+//! Neither rule applies while the service is app-limited (below): then
+//! only drops move the limit.
+//!
+//! The limit moves towards its aim by `smoothing / limit` of the way per
+//! sample, so over one round trip (about `limit` samples) it moves
+//! `smoothing` of the way (default 0.5): growth is about
+//! `smoothing * headroom` = 5% per round trip, and one sample can move the
+//! limit by at most a fraction of a call.
+//!
+//! **What it converges to.** For a service that serves `C` calls at once in
+//! time `S` and queues the rest (latency `S * n / C` for `n > C`), the
+//! ratio is `n / C` above the knee and 1 below it. The limit grows while
+//! `n <= C * (1 + t) / 2`, is cut back towards that point when `n > C * t`,
+//! and holds in between: it settles between `C` and `t * C`, near
+//! `C * (1 + t) / 2` (5% above `C` with the defaults, for a little queueing
+//! rather than idle capacity). The `convergence` tests check it stays within
+//! 10% of `C` for `C` = 10, 50 and 200, both with exact latency and with
+//! every call's latency scaled by noise (uniform within 30%, and that plus
+//! one call in fifty three times slower): with noise, 85% to 96% of round
+//! trips end within 10% of `C` (the lowest share at `C` = 10, where one call
+//! is 10%), and the limit never falls below 0.7 `C`. A larger tolerance
+//! absorbs noisier latency at the cost of a higher settling point and more
+//! queueing.
+//!
+//! Guardrails:
+//!
+//! - **Minimum and maximum.** The limit stays within
+//!   `min_limit..=max_limit` (defaults 1 and 1000; initial limit 20).
+//! - **Latency does not move an app-limited limit.** A sample whose call
+//!   was admitted with fewer than half the limit in flight
+//!   (`in_flight * 2 < limit`) neither grows the limit nor cuts it on
+//!   latency; only a drop cuts it. Flat latency at low load says nothing
+//!   about higher load, and high latency at a concurrency well below the
+//!   limit is not of the limit's making: the limit is not what holds the
+//!   load back, and cutting it would shed nothing until it fell below the
+//!   load itself. (Cutting on such samples let noise alone walk the limit down:
+//!   with one call at a time against a noisy service the limit fell from 18
+//!   to 7, and to 1 with two callers, shedding the second.) The sample
+//!   still counts towards the baseline, as latency without queueing of the
+//!   limit's making, and does not count towards the next probe. Once load
+//!   reaches half the limit, the rules above apply again.
+//! - **Drops are loss.** A dropped sample (timed out, or refused as
+//!   overloaded upstream) aims the limit at `limit * min_ratio` and is kept
+//!   out of both averages, since a timeout's latency is the timeout's.
+//! - **One outlier cannot collapse the limit.** A sample enters the
+//!   short-term average capped at twice its current value, so a single call
+//!   a thousand times slower moves it as little as one twice as slow; a
+//!   real shift still shows within a dozen samples.
+//! - **Noise does not drag the baseline down.** The baseline may only fall
+//!   while the limit is in use (next rule), so if it followed every dip of
+//!   the short-term average it would settle on the lowest one noise ever
+//!   gave, read the mean latency as queueing and walk the limit to its
+//!   minimum. So it follows the short-term latency down only to within a
+//!   margin of that average's own noise: three of its standard deviations,
+//!   estimated from the mean difference between consecutive samples (over
+//!   `long_window` samples, each difference clipped at four times the
+//!   running mean, so that a real shift in latency is not taken for
+//!   noise). With latency that does not vary, the margin is zero. With
+//!   noise, the baseline sits a little below the mean latency (measured:
+//!   9.5 ms for calls of 10 ms within 30%) and the limit settles
+//!   correspondingly lower.
+//! - **The baseline cannot drift upward during an incident.** It follows the
+//!   short-term latency *down* at the short-term pace, but *up* only, at the
+//!   slow pace of `long_window` samples (default 500), on samples that carry
+//!   no queueing of the limit's own making: app-limited ones, and ones
+//!   admitted with no more than `min_limit` in flight. While demand keeps the
+//!   limit in use, the baseline cannot rise at all, so a long incident
+//!   cannot teach the limit that high latency is normal, and when the
+//!   incident ends the old baseline is still there to recover to.
+//!   If latency rises for a reason concurrency cannot fix (a slower
+//!   dependency), the limit keeps falling to `min_limit`; there the baseline
+//!   learns the new latency and the limit climbs again.
+//! - **Probes.** A baseline first measured while the service was already
+//!   queueing (a restart under load) would otherwise never learn better, so
+//!   now and then the limit is cut at once to `limit / t^2` (at most 0.9 of
+//!   it) and held there for a round trip; if latency falls with it, the
+//!   baseline follows. Probes come 4 round trips apart while they keep
+//!   finding a lower baseline, and twice as far apart each time they do not,
+//!   up to `probe_interval` round trips (default 100). App-limited samples
+//!   do not count towards the next probe.
+//!
+//! ```
+//! use std::time::Duration;
+//! use seawall_shed::limit::{Gradient, LimitAlgorithm, Sample};
+//!
+//! // A service that serves 30 calls at once in 10 ms and queues the rest.
+//! let latency = |in_flight: usize| {
+//!     Duration::from_millis(10).mul_f64((in_flight as f64 / 30.0).max(1.0))
+//! };
+//!
+//! let mut gradient = Gradient::builder().build()?;
+//! let mut limit = gradient.initial_limit();
+//! for _ in 0..400 {
+//!     // One round trip: `limit` calls at once, each reporting a sample.
+//!     let in_flight = limit;
+//!     for _ in 0..in_flight {
+//!         let sample = Sample { latency: latency(in_flight), in_flight, dropped: false };
+//!         limit = gradient.update(&sample);
+//!     }
+//! }
+//! assert!((27..=34).contains(&limit), "{limit}");
+//! # Ok::<(), seawall_shed::limit::InvalidConfig>(())
+//! ```
+//!
+//! # AIMD
+//!
+//! [`Aimd`] is the loss-based rule of TCP congestion control. Each
+//! successful sample adds `increase / limit`, so a round trip of them adds
+//! about `increase` calls (default 1); a lost one (dropped, or slower than
+//! the optional `timeout`) multiplies the limit by `backoff_ratio` (default
+//! 0.9). Losses among the calls that were already in flight at a cut are
+//! the same congestion and do not cut again. Successes while app-limited
+//! (`in_flight * 2 < limit`) do not grow it. With a timeout `T` over a
+//! service of base latency `S`, it settles near `C * T / S`, the
+//! concurrency at which calls start to take longer than `T`, in a sawtooth
+//! of about 10%.
+//!
+//! It needs no baseline, so it suits a client that cannot know how fast the
+//! far side should be but can see refusals and timeouts; it only reacts
+//! once calls are already failing, which is why servers use [`Gradient`].
+//!
+//! # Fixed
+//!
+//! [`Fixed`] ignores every sample. See its docs.
+//!
+//! # Limitations
+//!
+//! - The gradient cannot tell queueing from a dependency that got slower:
+//!   both raise latency at the same concurrency. It backs off in both cases,
+//!   and relearns the baseline only once held at `min_limit`, so a lasting
+//!   slowdown sheds hard for a while (about `long_window` samples at the
+//!   minimum) before the limit climbs again.
+//! - Probes cost a little throughput: a cut of `1 - 1/t^2` (17% with the
+//!   defaults) for a round trip, and a regrowth that may overshoot the
+//!   ideal concurrency by up to about 15% for a round trip, every
+//!   `probe_interval` round trips at a steady state.
+//! - The tolerance must exceed the noise of the short-term latency. The
+//!   defaults (tolerance 1.1, `short_window` 16) are sized for calls within
+//!   about 30% of each other, plus occasional outliers; with the earlier
+//!   `short_window` of 10, that noise collapsed the limit. The longer window
+//!   costs reaction time: queueing shows in the short-term average over
+//!   about 16 samples rather than 10. For a service whose latency varies
+//!   more widely from call to call, raise `short_window` (a slower
+//!   reaction) or the tolerance (a higher settling point, and more
+//!   queueing).
+//! - While app-limited, the limit ignores latency: if a service slows down
+//!   while its load stays below half the limit, the limit stays where it
+//!   was (the baseline slowly learns the slower latency) and reacts only
+//!   once the load reaches half of it, or calls are dropped.
+//! - Noise still drags the baseline down slowly over very long runs, as
+//!   ever deeper dips beyond the margin come along; probes do not raise it
+//!   back. In the simulations it sat 5% below the mean after 600,000
+//!   samples and the limit still held within 10% of `C`.
+//!   FIXME: let a probe's samples raise a baseline that noise has dragged
+//!   below them, without letting an incident raise it.
 
 use std::time::Duration;
+
+mod aimd;
+mod error;
+mod fixed;
+mod gradient;
+
+pub use aimd::{Aimd, AimdBuilder};
+pub use error::InvalidConfig;
+pub use fixed::Fixed;
+pub use gradient::{Gradient, GradientBuilder};
 
 /// One finished call, as an algorithm sees it.
 ///
@@ -23,6 +227,9 @@ pub struct Sample {
 }
 
 /// Turns samples into a concurrency limit.
+///
+/// Implementations should do a bounded amount of work per sample and not
+/// allocate: `update` runs under the limiter's lock on every finished call.
 pub trait LimitAlgorithm: Send + 'static {
     /// The limit before any sample arrives.
     fn initial_limit(&self) -> usize;
@@ -34,4 +241,13 @@ pub trait LimitAlgorithm: Send + 'static {
 
     /// A short stable name for logs, metrics and health (`"gradient"`, ...).
     fn name(&self) -> &'static str;
+
+    /// Whether the limit depends on samples at all.
+    ///
+    /// An algorithm that returns `false` (a [`Fixed`] limit) is never fed:
+    /// its calls skip the two clock reads and the lock that recording a
+    /// sample costs. The default is `true`.
+    fn learns(&self) -> bool {
+        true
+    }
 }
