@@ -446,8 +446,14 @@ impl LimitAlgorithm for Gradient {
             if ratio_to_baseline > config.tolerance {
                 // Aimed at the middle of the band, not its edge, so that the
                 // limit lands inside it rather than on the boundary.
-                let gradient = (grow_below / ratio_to_baseline).max(config.min_ratio);
-                let target = self.estimate * gradient;
+                // The cut is sized by this call: the concurrency it saw and
+                // its own latency. After a cut, calls admitted under the
+                // older, higher limit still finish slow; sizing the cut of
+                // the lower limit by their latency would cut twice for one
+                // excess and undershoot the service's capacity.
+                let own = (capped / long).max(1.0);
+                let gradient = (grow_below / own).max(config.min_ratio);
+                let target = (sample.in_flight as f64 * gradient).min(self.estimate);
                 self.step_towards(target);
             } else if ratio_to_baseline <= grow_below && self.probe_hold == 0 {
                 let target = self.estimate * (1.0 + config.headroom);
