@@ -134,3 +134,27 @@ fn a_refusal_is_the_only_path_that_allocates() {
     });
     assert!(n > 0);
 }
+
+/// The shed layer with its default, learned limit: admitting a call and
+/// recording its latency sample allocate nothing.
+#[test]
+fn shed_happy_path_does_not_allocate() {
+    let runtime = runtime();
+    let _context = runtime.enter();
+    let layer = seawall_shed::ShedLayer::builder()
+        .name("alloc")
+        .build()
+        .expect("the default shed layer");
+    let handle = layer.handle();
+    let mut service = layer.layer(echo());
+    call_now(&mut service, 0);
+
+    let n = allocations_during(|| {
+        for i in 0..1_000 {
+            assert_eq!(call_now(&mut service, i), i);
+        }
+    });
+    assert_eq!(n, 0, "allocations in 1,000 calls");
+    assert_eq!(handle.in_flight(), 0);
+    assert_eq!(handle.shed(), 0);
+}
