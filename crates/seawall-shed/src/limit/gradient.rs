@@ -59,10 +59,11 @@ const MAX_TOLERANCE: f64 = 10.0;
 /// let grown = gradient.update(&steady);
 /// assert!(grown > 40);
 ///
-/// // Latency triples at the same concurrency: it backs off.
-/// let slow = Sample { latency: Duration::from_millis(30), in_flight: grown, dropped: false };
+/// // Latency triples, calls now admitted under the falling limit: it
+/// // backs off.
 /// let mut limit = grown;
 /// for _ in 0..100 {
+///     let slow = Sample { latency: Duration::from_millis(30), in_flight: limit, dropped: false };
 ///     limit = gradient.update(&slow);
 /// }
 /// assert!(limit < grown / 2);
