@@ -179,8 +179,11 @@
 //! # Limitations
 //!
 //! - The algorithm sits behind a mutex taken once per finished call. It is
-//!   held only to update the algorithm, but under many cores and very short
-//!   calls it is a point of contention.
+//!   held only to update the algorithm, and a successful call that finds it
+//!   held skips its sample rather than wait (a loss waits its turn), so
+//!   under heavy concurrency the algorithm sees a subset of the successes.
+//!   A [`limit::Fixed`] limit learns nothing and is never fed: its calls
+//!   read no clock and take no lock.
 //! - The limit learns from the calls it admits. A service that is idle, or
 //!   app-limited, keeps its limit (the algorithms do not grow it), so the
 //!   first burst after a long quiet spell meets the limit of before.
