@@ -31,6 +31,7 @@
 //! ```
 
 pub mod classify;
+mod config;
 pub mod deadline;
 pub mod health;
 pub mod names;
@@ -38,6 +39,7 @@ pub mod outcome;
 pub mod rejection;
 
 pub use classify::{Classify, DefaultClassifier};
+pub use config::ConfigError;
 pub use deadline::Deadline;
 pub use outcome::{FailureKind, Outcome};
 pub use rejection::Rejection;

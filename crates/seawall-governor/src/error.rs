@@ -72,33 +72,8 @@ impl Error for KeyUnavailable {}
 ///     "quota \"global\": rate must be at least 1 per period, got 0"
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConfigError {
-    field: &'static str,
-    message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
-        ConfigError {
-            field,
-            message: message.into(),
-        }
-    }
-
-    /// The setting at fault: `quota`, `rate`, `burst`, `capacity`,
-    /// `key_quota`, `wait`, `jitter`, or, for an action governor, `limit`,
-    /// `at_most`, `window`, `fleet_percent` or `fleet_size`.
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Error for ConfigError {}
+///
+/// The fields it names (see [`ConfigError::field`]): `quota`, `rate`,
+/// `burst`, `capacity`, `key_quota`, `wait`, `jitter`, or, for an action
+/// governor, `limit`, `at_most`, `window`, `fleet_percent` or `fleet_size`.
+pub use seawall_core::ConfigError;

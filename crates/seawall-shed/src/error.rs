@@ -1,8 +1,5 @@
 //! Errors: the refusal a request gets, and the one a bad configuration gets.
 
-use std::error::Error;
-use std::fmt;
-
 pub use seawall_core::rejection::Overloaded;
 
 use crate::limit::InvalidConfig;
@@ -25,36 +22,11 @@ use crate::limit::InvalidConfig;
 /// assert_eq!(error.field(), "queue");
 /// assert_eq!(error.to_string(), "queue capacity must be within 1..=4096, got 0");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConfigError {
-    field: &'static str,
-    message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
-        ConfigError {
-            field,
-            message: message.into(),
-        }
-    }
-
-    /// The builder setting at fault: `algorithm`, `queue`, `queue_order` or
-    /// `deadline_from`; or an algorithm's own setting, for an error converted
-    /// from [`InvalidConfig`].
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Error for ConfigError {}
+///
+/// The fields it names (see [`ConfigError::field`]): `algorithm`, `queue`,
+/// `queue_order` or `deadline_from`; or an algorithm's own setting, for an
+/// error converted from [`InvalidConfig`].
+pub use seawall_core::ConfigError;
 
 /// An algorithm's own configuration error, so that `?` works on
 /// [`Gradient::builder().build()`](crate::limit::GradientBuilder::build)
