@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use seawall_core::health::{Component, HealthRegistry};
 use seawall_core::names::{label, target};
 use seawall_core::DefaultClassifier;
@@ -16,7 +18,7 @@ use crate::layer::{BackPressureLayer, ShedLayer};
 use crate::limit::{Gradient, LimitAlgorithm};
 use crate::limiter::Limiter;
 use crate::queue::{Queue, QueueOrder};
-use crate::shared::{Metrics, QueueBounds, Shared, Waiters};
+use crate::shared::{FailReadiness, Metrics, QueueBounds, Shared, Waiters};
 
 /// The `Retry-After` hint a refusal carries unless configured.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -54,10 +56,14 @@ pub struct Builder<D = IgnoreDeadline, C = DefaultClassifier> {
     shadow: bool,
     retry_after: Duration,
     health: Option<HealthRegistry>,
+    fail_readiness: Option<Duration>,
     deadline: D,
     has_deadline: bool,
     classifier: C,
 }
+
+/// The longest [`Builder::fail_readiness_while_shedding`] hold.
+const MAX_FAIL_HOLD: Duration = Duration::from_secs(3600);
 
 impl Builder {
     pub(crate) fn new() -> Self {
@@ -69,6 +75,7 @@ impl Builder {
             shadow: false,
             retry_after: DEFAULT_RETRY_AFTER,
             health: None,
+            fail_readiness: None,
             deadline: IgnoreDeadline,
             has_deadline: false,
             classifier: DefaultClassifier,
@@ -136,6 +143,36 @@ impl<D, C> Builder<D, C> {
         self
     }
 
+    /// Makes the health component [critical](Component::critical) and has
+    /// it report `fail` from each refusal until `hold` has passed without
+    /// one, so that an instance that is shedding leaves its load balancer's
+    /// rotation until it has caught up. Needs [`health`](Builder::health);
+    /// `hold` must be more than zero and at most an hour.
+    ///
+    /// Off by default, and think twice: the other instances get this one's
+    /// load, so when they are as busy, rotating the busiest out spreads the
+    /// overload rather than ending it. It suits a fleet that has headroom,
+    /// or an autoscaler that adds instances on failing readiness.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use seawall_core::health::HealthRegistry;
+    /// use seawall_shed::ShedLayer;
+    ///
+    /// let registry = HealthRegistry::new();
+    /// let layer = ShedLayer::builder()
+    ///     .health(&registry)
+    ///     .fail_readiness_while_shedding(Duration::from_secs(5))
+    ///     .build()?;
+    /// assert!(registry.snapshot()[0].component().is_critical());
+    /// # drop(layer);
+    /// # Ok::<(), seawall_shed::ConfigError>(())
+    /// ```
+    pub fn fail_readiness_while_shedding(mut self, hold: Duration) -> Self {
+        self.fail_readiness = Some(hold);
+        self
+    }
+
     /// Reads each request's overall [`Deadline`](seawall_core::Deadline)
     /// with `source`, so that a queued request is dropped once it passes.
     /// Needs a [`queue`](Builder::queue); see [`crate::deadline`].
@@ -148,6 +185,7 @@ impl<D, C> Builder<D, C> {
             shadow: self.shadow,
             retry_after: self.retry_after,
             health: self.health,
+            fail_readiness: self.fail_readiness,
             deadline: source,
             has_deadline: true,
             classifier: self.classifier,
@@ -170,6 +208,7 @@ impl<D, C> Builder<D, C> {
             shadow: self.shadow,
             retry_after: self.retry_after,
             health: self.health,
+            fail_readiness: self.fail_readiness,
             deadline: self.deadline,
             has_deadline: self.has_deadline,
             classifier,
@@ -264,6 +303,24 @@ impl<D, C> Builder<D, C> {
             ));
         }
 
+        if let Some(hold) = self.fail_readiness {
+            if self.health.is_none() {
+                return Err(ConfigError::new(
+                    "fail_readiness_while_shedding",
+                    "fail_readiness_while_shedding needs health(registry) to report to",
+                ));
+            }
+            if hold.is_zero() || hold > MAX_FAIL_HOLD {
+                return Err(ConfigError::new(
+                    "fail_readiness_while_shedding",
+                    format!(
+                        "fail_readiness_while_shedding must be more than 0s and at most \
+                         {MAX_FAIL_HOLD:?}, got {hold:?}"
+                    ),
+                ));
+            }
+        }
+
         let name = self.name.clone();
         let rejected = |reason: &'static str| {
             metrics::counter!(
@@ -301,9 +358,16 @@ impl<D, C> Builder<D, C> {
             metrics,
             shed: AtomicU64::new(0),
             shadow_shed: AtomicU64::new(0),
+            fail_readiness: self.fail_readiness.map(|hold| FailReadiness {
+                hold,
+                origin: Instant::now(),
+                last_shed: AtomicU64::new(0),
+            }),
         });
         if let Some(registry) = &self.health {
-            registry.register(Component::new(name, "load_shed"), &shared);
+            let component =
+                Component::new(name, "load_shed").critical(self.fail_readiness.is_some());
+            registry.register(component, &shared);
         }
         tracing::debug!(
             target: target::SHED,
@@ -336,6 +400,7 @@ impl<D, C> fmt::Debug for Builder<D, C> {
             .field("shadow", &self.shadow)
             .field("retry_after", &self.retry_after)
             .field("health", &self.health.is_some())
+            .field("fail_readiness_while_shedding", &self.fail_readiness)
             .field("deadline_from", &self.has_deadline)
             .finish()
     }

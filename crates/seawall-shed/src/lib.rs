@@ -172,9 +172,12 @@
 //! `"load_shed"`, its `limit`, `in_flight`, `queue_len`, the `shed` and
 //! `shadow_shed` counts, its `algorithm` and whether it is `enforced`. The
 //! status is `warn` while every slot is taken or anyone waits in the queue:
-//! the shedder is shedding, or about to. It is never `fail`: shedding is
-//! the shedder working, and taking an overloaded instance out of rotation
-//! would only move its load onto the others.
+//! the shedder is shedding, or about to. By default it is never `fail`,
+//! and the component is not critical for readiness: shedding is the
+//! shedder working, and taking an overloaded instance out of rotation would
+//! only move its load onto the others. Where the fleet has headroom,
+//! [`Builder::fail_readiness_while_shedding`] makes it critical and
+//! failing from each refusal until a hold passes without one.
 //!
 //! # Limitations
 //!

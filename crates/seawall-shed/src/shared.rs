@@ -33,6 +33,36 @@ pub(crate) struct Shared {
     pub(crate) shed: AtomicU64,
     /// Decisions to refuse that shadow mode did not enforce.
     pub(crate) shadow_shed: AtomicU64,
+    /// Whether, and how long, refusals fail the health component.
+    pub(crate) fail_readiness: Option<FailReadiness>,
+}
+
+/// Failing readiness while shedding: when the last refusal was.
+pub(crate) struct FailReadiness {
+    /// How long after a refusal the component still fails.
+    pub(crate) hold: Duration,
+    pub(crate) origin: Instant,
+    /// Nanoseconds from `origin` to the last refusal, plus one; 0 before
+    /// the first.
+    pub(crate) last_shed: AtomicU64,
+}
+
+impl FailReadiness {
+    fn shed_now(&self) {
+        let since = Instant::now().saturating_duration_since(self.origin);
+        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1);
+        self.last_shed.store(nanos + 1, Ordering::Relaxed);
+    }
+
+    fn failing(&self) -> bool {
+        let last = self.last_shed.load(Ordering::Relaxed);
+        if last == 0 {
+            return false;
+        }
+        let since = Instant::now().saturating_duration_since(self.origin);
+        let now = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
+        now.saturating_sub(last - 1) < u64::try_from(self.hold.as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 /// How long a queue may be and how long a request may wait in it.
@@ -283,6 +313,9 @@ impl Shared {
     #[cold]
     pub(crate) fn refuse(&self, reason: Reason, waited: Option<Duration>) -> Overloaded {
         self.shed.fetch_add(1, Ordering::Relaxed);
+        if let Some(fail) = &self.fail_readiness {
+            fail.shed_now();
+        }
         match reason {
             Reason::Limit => self.metrics.rejected_limit.increment(1),
             Reason::QueueFull => self.metrics.rejected_queue_full.increment(1),
@@ -474,7 +507,13 @@ impl ReportHealth for Shared {
         let limit = self.limiter.limit();
         let in_flight = self.limiter.in_flight();
         let queue_len = self.queue_len();
-        let status = if in_flight >= limit || queue_len > 0 {
+        let failing = self
+            .fail_readiness
+            .as_ref()
+            .is_some_and(FailReadiness::failing);
+        let status = if failing {
+            Status::Fail
+        } else if in_flight >= limit || queue_len > 0 {
             Status::Warn
         } else {
             Status::Pass

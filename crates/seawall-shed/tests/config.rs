@@ -147,3 +147,30 @@ fn the_builder_takes_every_algorithm() {
     assert!(debug.contains("algorithm: \"fixed\""), "{debug}");
     assert!(debug.contains("queue: Some((4, 50ms))"), "{debug}");
 }
+
+#[test]
+fn failing_readiness_while_shedding_needs_health_and_a_sane_hold() {
+    let field = "fail_readiness_while_shedding";
+    assert_error(
+        ShedLayer::builder()
+            .fail_readiness_while_shedding(Duration::from_secs(1))
+            .build(),
+        field,
+        "needs health(registry)",
+    );
+    let registry = seawall_core::health::HealthRegistry::new();
+    for hold in [Duration::ZERO, Duration::from_secs(3601)] {
+        assert_error(
+            ShedLayer::builder()
+                .health(&registry)
+                .fail_readiness_while_shedding(hold)
+                .build(),
+            field,
+            "more than 0s and at most 3600s",
+        );
+    }
+    assert!(
+        registry.snapshot().is_empty(),
+        "nothing registered on error"
+    );
+}

@@ -73,6 +73,48 @@ async fn health_reports_the_limit_and_warns_at_it() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn failing_readiness_while_shedding_fails_from_a_refusal_until_the_hold_passes() {
+    let registry = HealthRegistry::new();
+    let layer = ShedLayer::builder()
+        .name("api")
+        .algorithm(Fixed::new(1).unwrap())
+        .health(&registry)
+        .fail_readiness_while_shedding(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let (mut service, mut handle) = mock::spawn_layer::<&'static str, (), _>(layer);
+    let status = || registry.snapshot()[0].report().status();
+    assert!(registry.snapshot()[0].component().is_critical());
+    assert_eq!(status(), Status::Pass);
+
+    // At the limit but nothing refused yet: only a warning.
+    assert_ready_ok!(service.poll_ready());
+    let mut held = task::spawn(service.call("held"));
+    assert_pending!(held.poll());
+    assert_eq!(status(), Status::Warn);
+
+    // A refusal fails the component, for the hold after the last refusal.
+    tokio::time::advance(Duration::from_millis(500)).await;
+    assert_ready_ok!(service.poll_ready());
+    assert!(service.call("shed").await.is_err());
+    assert_eq!(status(), Status::Fail);
+    tokio::time::advance(Duration::from_millis(1_999)).await;
+    assert_eq!(status(), Status::Fail, "within the hold");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert_eq!(
+        status(),
+        Status::Warn,
+        "the hold is over; still at the limit"
+    );
+
+    // Caught up: pass.
+    let (_, send) = handle.next_request().await.unwrap();
+    send.send_response(());
+    assert_ready_ok!(held.poll());
+    assert_eq!(status(), Status::Pass);
+}
+
+#[tokio::test(start_paused = true)]
 async fn metrics_follow_the_limit_the_calls_the_queue_and_each_refusal() {
     let recorder = TestRecorder::default();
     let probe = Probe::new(1);
