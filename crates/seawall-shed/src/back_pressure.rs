@@ -10,7 +10,8 @@ use tower_service::Service;
 
 use crate::future::BackPressureFuture;
 use crate::layer::ShedHandle;
-use crate::shared::{Shared, Slot, Ticket, Waited};
+use crate::shared::Shared;
+use crate::slot::{Slot, Ticket, Waited};
 
 /// Admits calls up to the learned concurrency limit, across every service
 /// its [`BackPressureLayer`](crate::BackPressureLayer) builds, and makes

@@ -14,11 +14,12 @@ use seawall_core::DefaultClassifier;
 
 use crate::deadline::IgnoreDeadline;
 use crate::error::ConfigError;
+use crate::health::FailReadiness;
 use crate::layer::{BackPressureLayer, ShedLayer};
 use crate::limit::{Gradient, LimitAlgorithm};
 use crate::limiter::Limiter;
 use crate::queue::{Queue, QueueOrder};
-use crate::shared::{FailReadiness, Metrics, QueueBounds, Shared, Waiters};
+use crate::shared::{Metrics, QueueBounds, Shared, Waiters};
 
 /// The `Retry-After` hint a refusal carries unless configured.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -11,7 +11,8 @@ use seawall_core::{BoxError, Classify, FailureKind, Outcome};
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
-use crate::shared::{Reason, Slot, Ticket, Waited};
+use crate::shared::Reason;
+use crate::slot::{Slot, Ticket, Waited};
 
 pin_project! {
     /// The future of a [`Shed`](crate::Shed) call: the inner service's

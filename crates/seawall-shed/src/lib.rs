@@ -213,11 +213,13 @@
 
 mod back_pressure;
 mod builder;
+mod health;
 mod layer;
 mod limiter;
 mod queue;
 mod service;
 mod shared;
+mod slot;
 
 pub mod deadline;
 pub mod error;

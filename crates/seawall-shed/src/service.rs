@@ -12,7 +12,8 @@ use tower_service::Service;
 use crate::deadline::{DeadlineSource, IgnoreDeadline};
 use crate::future::ResponseFuture;
 use crate::layer::ShedHandle;
-use crate::shared::{Reason, Shared, Slot};
+use crate::shared::{Reason, Shared};
+use crate::slot::Slot;
 
 /// Admits calls up to the shedder's learned concurrency limit, across every
 /// service its [`ShedLayer`](crate::ShedLayer) builds, and sheds the rest.

@@ -6,18 +6,18 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use metrics::{Counter, Gauge};
-use seawall_core::health::{HealthReport, ReportHealth, Status};
 use seawall_core::names::target;
 use seawall_core::rejection::Overloaded;
 use tokio::time::Instant;
 
+use crate::health::FailReadiness;
 use crate::limit::Sample;
 use crate::limiter::Limiter;
-use crate::queue::{Grant, Queue, QueueOrder, State};
+use crate::queue::{Grant, Queue, QueueOrder};
+use crate::slot::{Slot, Ticket};
 
 /// One shedder.
 pub(crate) struct Shared {
@@ -35,34 +35,6 @@ pub(crate) struct Shared {
     pub(crate) shadow_shed: AtomicU64,
     /// Whether, and how long, refusals fail the health component.
     pub(crate) fail_readiness: Option<FailReadiness>,
-}
-
-/// Failing readiness while shedding: when the last refusal was.
-pub(crate) struct FailReadiness {
-    /// How long after a refusal the component still fails.
-    pub(crate) hold: Duration,
-    pub(crate) origin: Instant,
-    /// Nanoseconds from `origin` to the last refusal, plus one; 0 before
-    /// the first.
-    pub(crate) last_shed: AtomicU64,
-}
-
-impl FailReadiness {
-    fn shed_now(&self) {
-        let since = Instant::now().saturating_duration_since(self.origin);
-        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1);
-        self.last_shed.store(nanos + 1, Ordering::Relaxed);
-    }
-
-    fn failing(&self) -> bool {
-        let last = self.last_shed.load(Ordering::Relaxed);
-        if last == 0 {
-            return false;
-        }
-        let since = Instant::now().saturating_duration_since(self.origin);
-        let now = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
-        now.saturating_sub(last - 1) < u64::try_from(self.hold.as_nanos()).unwrap_or(u64::MAX)
-    }
 }
 
 /// How long a queue may be and how long a request may wait in it.
@@ -102,32 +74,6 @@ pub(crate) enum Reason {
     QueueFull,
     /// The request's deadline, or the queue's bound, passed before a slot
     /// came.
-    Expired,
-}
-
-/// A slot under the limit, held by one call; dropping it gives it back.
-///
-/// It keeps the shedder alive, so it may outlive every service.
-pub(crate) struct Slot {
-    shared: Arc<Shared>,
-    in_flight: usize,
-    over_limit: bool,
-}
-
-/// A waiter's place in line; dropping it leaves the line and gives back a
-/// slot granted meanwhile.
-pub(crate) struct Ticket {
-    shared: Arc<Shared>,
-    key: Option<usize>,
-    since: Instant,
-}
-
-/// What became of a waiter.
-#[derive(Debug)]
-pub(crate) enum Waited {
-    /// It got a slot.
-    Granted(Slot),
-    /// Its deadline passed first.
     Expired,
 }
 
@@ -292,7 +238,7 @@ impl Shared {
         }
     }
 
-    fn publish_len(&self, queue: &Queue) {
+    pub(crate) fn publish_len(&self, queue: &Queue) {
         let len = queue.len();
         // Sequentially consistent: see `Limiter::try_acquire`.
         self.waiters.len.store(len, Ordering::SeqCst);
@@ -365,7 +311,7 @@ impl Shared {
         }
     }
 
-    fn record(&self, sample: &Sample) {
+    pub(crate) fn record(&self, sample: &Sample) {
         let recorded = self.limiter.record(sample);
         if recorded.limit == recorded.previous {
             return;
@@ -387,7 +333,7 @@ impl Shared {
         }
     }
 
-    fn wake_waiters(&self) {
+    pub(crate) fn wake_waiters(&self) {
         // Sequentially consistent: see `Limiter::try_acquire`.
         if self.waiters.len.load(Ordering::SeqCst) > 0 {
             self.dispatch();
@@ -396,136 +342,6 @@ impl Shared {
 
     pub(crate) fn queue_len(&self) -> usize {
         self.waiters.len.load(Ordering::Relaxed)
-    }
-}
-
-impl Slot {
-    /// Records the call this slot covered, `latency` long, and frees the
-    /// slot. A `dropped` call counts as a loss.
-    pub(crate) fn record(self, latency: Duration, dropped: bool) {
-        if !self.shared.limiter.learns() {
-            return;
-        }
-        self.shared.record(&Sample {
-            latency,
-            in_flight: self.in_flight,
-            dropped,
-        });
-    }
-
-    /// Whether the call this slot covers must be timed: for the algorithm,
-    /// or for a classifier that reads the elapsed time.
-    #[inline]
-    pub(crate) fn timed(&self, classifier_uses_elapsed: bool) -> bool {
-        classifier_uses_elapsed || self.shared.limiter.learns()
-    }
-
-    /// Whether the slot was taken over the limit, in shadow mode.
-    pub(crate) fn over_limit(&self) -> bool {
-        self.over_limit
-    }
-
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.shared.limiter.release();
-        self.shared.metrics.in_flight.decrement(1.0);
-        self.shared.wake_waiters();
-    }
-}
-
-impl Ticket {
-    /// Whether the waiter got a slot or expired; registers `cx` to be
-    /// woken while it waits.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Waited> {
-        let Some(key) = self.key else {
-            return Poll::Ready(Waited::Expired);
-        };
-        let state = {
-            let mut queue = self.shared.lock();
-            let state = match queue.poll(key, cx.waker()) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(state) => state,
-            };
-            queue.remove(key);
-            state
-        };
-        self.key = None;
-        Poll::Ready(self.settled(state))
-    }
-
-    /// Leaves the line; returns the slot if one was granted meanwhile.
-    pub(crate) fn cancel(&mut self) -> Option<Slot> {
-        let key = self.key.take()?;
-        let state = {
-            let mut queue = self.shared.lock();
-            let state = queue.remove(key);
-            self.shared.publish_len(&queue);
-            state
-        };
-        match self.settled(state) {
-            Waited::Granted(slot) => Some(slot),
-            Waited::Expired => None,
-        }
-    }
-
-    /// When the waiter joined the line.
-    pub(crate) fn since(&self) -> Instant {
-        self.since
-    }
-
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
-    fn settled(&self, state: State) -> Waited {
-        match state {
-            State::Granted(grant) => Waited::Granted(Slot {
-                // The gauge was raised when the slot was granted.
-                shared: self.shared.clone(),
-                in_flight: grant.in_flight,
-                over_limit: grant.over_limit,
-            }),
-            State::Expired | State::Waiting | State::Free => Waited::Expired,
-        }
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        // A slot granted to a waiter that is gone goes on to the next one.
-        drop(self.cancel());
-    }
-}
-
-impl ReportHealth for Shared {
-    fn report(&self) -> HealthReport {
-        let limit = self.limiter.limit();
-        let in_flight = self.limiter.in_flight();
-        let queue_len = self.queue_len();
-        let failing = self
-            .fail_readiness
-            .as_ref()
-            .is_some_and(FailReadiness::failing);
-        let status = if failing {
-            Status::Fail
-        } else if in_flight >= limit || queue_len > 0 {
-            Status::Warn
-        } else {
-            Status::Pass
-        };
-        HealthReport::new(status)
-            .observe("limit", limit)
-            .observe("in_flight", in_flight)
-            .observe("queue_len", queue_len)
-            .observe("shed", self.shed.load(Ordering::Relaxed))
-            .observe("shadow_shed", self.shadow_shed.load(Ordering::Relaxed))
-            .observe("algorithm", self.limiter.algorithm())
-            .observe("enforced", self.enforced.load(Ordering::Relaxed))
     }
 }
 
@@ -538,24 +354,6 @@ impl fmt::Debug for Shared {
             .field("queue", &self.queue)
             .field("enforced", &self.enforced.load(Ordering::Relaxed))
             .field("retry_after", &self.retry_after)
-            .finish()
-    }
-}
-
-impl fmt::Debug for Slot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Slot")
-            .field("in_flight", &self.in_flight)
-            .field("over_limit", &self.over_limit)
-            .finish()
-    }
-}
-
-impl fmt::Debug for Ticket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ticket")
-            .field("key", &self.key)
-            .field("since", &self.since)
             .finish()
     }
 }
