@@ -12,7 +12,7 @@ use seawall_core::names::{label, target};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::error::ConfigError;
+use crate::error::{check_duration, ConfigError, MAX_DURATION};
 
 /// A cloneable handle that drains the instance before it shuts down.
 ///
@@ -92,8 +92,6 @@ struct Metrics {
 pub(crate) struct InFlight {
     shared: Arc<Shared>,
 }
-
-const MAX_DURATION: Duration = Duration::from_secs(3600);
 
 impl Drain {
     /// A drain with the defaults: a 5 s notice delay and a 30 s bound.
@@ -232,15 +230,7 @@ impl DrainBuilder {
                 ),
             ));
         }
-        if self.timeout.is_zero() || self.timeout > MAX_DURATION {
-            return Err(ConfigError::new(
-                "timeout",
-                format!(
-                    "timeout must be more than 0s and at most 1h, got {:?}",
-                    self.timeout
-                ),
-            ));
-        }
+        check_duration("timeout", self.timeout)?;
         Ok(self.build_unchecked())
     }
 

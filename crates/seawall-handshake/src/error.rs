@@ -1,5 +1,7 @@
 //! Errors: the refusal a request gets, and the one a bad configuration gets.
 
+use std::time::Duration;
+
 pub use seawall_core::rejection::NotReady;
 
 /// A configuration was invalid; returned by
@@ -28,3 +30,17 @@ pub use seawall_core::rejection::NotReady;
 /// `header_read_timeout`, `idle_timeout`, `max_connections` or
 /// `shutdown_timeout`.
 pub use seawall_core::ConfigError;
+
+/// The longest duration any handshake setting takes.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+/// Checks that a duration setting is more than zero and at most an hour.
+pub(crate) fn check_duration(field: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() || value > MAX_DURATION {
+        return Err(ConfigError::new(
+            field,
+            format!("{field} must be more than 0s and at most 1h, got {value:?}"),
+        ));
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use metrics::{Counter, Gauge};
 use seawall_core::names::label;
 
 use super::Server;
-use crate::error::ConfigError;
+use crate::error::{check_duration, ConfigError};
 
 /// Builds a [`Server`]; see [`Server::builder`].
 #[derive(Debug, Clone)]
@@ -39,7 +39,6 @@ pub(crate) struct Metrics {
     pub(crate) shutdown_timeouts: Counter,
 }
 
-const MAX_DURATION: Duration = Duration::from_secs(3600);
 const MAX_CONNECTIONS: usize = 1_000_000;
 impl ServerBuilder {
     /// The name the metrics and events carry (label `name`), `default`
@@ -141,14 +140,4 @@ impl Default for ServerBuilder {
             shutdown_timeout: Duration::from_secs(10),
         }
     }
-}
-
-fn check_duration(field: &'static str, value: Duration) -> Result<(), ConfigError> {
-    if value.is_zero() || value > MAX_DURATION {
-        return Err(ConfigError::new(
-            field,
-            format!("{field} must be more than 0s and at most 1h, got {value:?}"),
-        ));
-    }
-    Ok(())
 }
