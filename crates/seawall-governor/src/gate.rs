@@ -13,7 +13,6 @@ use tokio::time::{Instant, Sleep};
 
 use crate::admit::Grants;
 use crate::error::RateLimited;
-use crate::gcra::Plan;
 use crate::limiter::{RateLimiter, Shared};
 
 pub(crate) struct Gate {
@@ -103,20 +102,7 @@ impl Gate {
         let shared: &Shared<()> = self.limiter.shared();
         let now = Instant::now();
         let at = shared.nanos(now);
-        let plan = match shared.wait {
-            None => Plan::SHED,
-            Some(wait) => Plan {
-                max_wait: wait.bound,
-                jitter: wait.jitter,
-                random: match wait.jitter {
-                    0 => 0,
-                    _ => self
-                        .rng
-                        .get_or_insert_with(|| SplitMix::seeded(shared))
-                        .next(),
-                },
-            },
-        };
+        let plan = shared.plan(&mut self.rng);
         self.state = match shared.admit_global(at, &plan) {
             Ok(grants) => {
                 let waiting = grants.slot > at;
@@ -182,7 +168,7 @@ pub(crate) struct SplitMix(u64);
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl SplitMix {
-    fn seeded<K>(shared: &Shared<K>) -> Self {
+    pub(crate) fn seeded<K>(shared: &Shared<K>) -> Self {
         SplitMix(mix(shared.seeds.fetch_add(GAMMA, Relaxed)))
     }
 

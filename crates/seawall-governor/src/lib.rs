@@ -99,6 +99,52 @@
 //! jittered time, so jitter moves requests later but never lets them
 //! bunch up above the rate.
 //!
+//! ## Keyed waits
+//!
+//! A keyed layer learns the key in `call`, after readiness, so it cannot
+//! wait in `poll_ready`. Built with [`KeyedBuilder::wait`], its `call`
+//! reserves the request's slot on the key's quota and the global ones (by
+//! the same rule and jitter as above) and returns a
+//! [`WaitingFuture`](future::WaitingFuture) that sleeps until the slot,
+//! then calls the inner service. That service is the one `poll_ready` made
+//! ready: it moves into the future with the request, and a clone takes its
+//! place, which is why a waiting keyed layer needs `S: Clone` (its mode,
+//! [`mode::Wait`], is part of its type, so a shedding layer does not). One
+//! key's wait holds up no other key: the service is ready for the next
+//! request at once. A request that needs no wait is called in `call`, and
+//! one that would need longer than the bound is refused at once.
+//!
+//! ```
+//! use std::time::Duration;
+//! use seawall_governor::{Quota, RateLimitLayer};
+//! use tower::{service_fn, Service, ServiceExt};
+//! use tower_layer::Layer;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), seawall_core::BoxError> {
+//! // A client that calls many hosts: each host gets one request a second,
+//! // and a request waits up to 5 s for its host's slot.
+//! let layer = RateLimitLayer::builder()
+//!     .key_by(|host: &&'static str| Some(*host))
+//!     .key_quota(Quota::per_second(1))
+//!     .wait(Duration::from_secs(5))
+//!     .build()?;
+//! let mut client = layer.layer(service_fn(|host: &'static str| async move {
+//!     Ok::<_, std::io::Error>(host.len())
+//! }));
+//!
+//! let start = tokio::time::Instant::now();
+//! client.ready().await?.call("a.example").await?;
+//! // b's first request does not wait behind a's quota.
+//! client.ready().await?.call("b.example").await?;
+//! assert_eq!(start.elapsed(), Duration::ZERO);
+//! // a's second request waits for a's next slot, a second later.
+//! client.ready().await?.call("a.example").await?;
+//! assert_eq!(start.elapsed(), Duration::from_secs(1));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Keys
 //!
 //! [`Builder::key_by`] gives every key its own quota (set with
@@ -165,7 +211,9 @@
 //! the quota since; otherwise the slot stays spent, because one word
 //! cannot hold a hole in the queue of later requests (see [Several
 //! quotas](#several-quotas)). A keyed service holds nothing between
-//! `poll_ready` and `call`.
+//! `poll_ready` and `call`. A waiting keyed request that is dropped
+//! before its slot drops its request and the ready service uncalled, and
+//! its slot stays spent: other requests of the key were queued behind it.
 //!
 //! # Automated actions
 //!
@@ -188,9 +236,10 @@
 //!
 //! # Limitations
 //!
-//! - A keyed layer sheds; it cannot wait, because the key is only known
-//!   in `call`, after readiness. [`KeyedBuilder::build`] reports `wait`
-//!   with a key as an error.
+//! - A keyed layer waits in its response future, not in `poll_ready`, so
+//!   a waiting request holds the inner service made ready for it (and
+//!   whatever that readiness reserved, such as a concurrency permit) while
+//!   it waits; see [keyed waits](#keyed-waits).
 //! - A keyed layer has one per-key quota, plus up to
 //!   [`MAX_GLOBAL_QUOTAS`] global ones.
 //! - The eviction rule holds within a shard. Capacities of 512 keys and
@@ -229,6 +278,7 @@ mod store;
 
 pub mod error;
 pub mod future;
+pub mod mode;
 
 pub use action::{ActionGovernor, ActionGovernorBuilder, ActionPermit, MAX_ACTIONS_PER_WINDOW};
 pub use builder::{Builder, KeyedBuilder, DEFAULT_CAPACITY, MAX_GLOBAL_QUOTAS};

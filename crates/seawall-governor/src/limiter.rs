@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::admit::{self, Grants, Refusal};
 use crate::error::{KeyUnavailable, QuotaPolicy, RateLimited};
+use crate::gate::SplitMix;
 use crate::gcra::{Gcra, Grant, Plan};
 use crate::key::MissingKey;
 use crate::padded::Padded;
@@ -212,7 +213,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// a limiter that is not keyed, the same as [`check_at`](Self::check_at).
     pub fn check_key_at(&self, key: &K, now: Instant) -> Result<(), RateLimited> {
         let now = self.shared.nanos(now);
-        self.shared.admit_key(key, now)
+        self.shared.admit_key(key, now, &Plan::SHED).map(drop)
     }
 
     /// Checks `key`'s quota and the global quotas `since_origin` after
@@ -222,7 +223,9 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// [`check_after`](Self::check_after)).
     #[inline]
     pub fn check_key_after(&self, key: &K, since_origin: Duration) -> Result<(), RateLimited> {
-        self.shared.admit_key(key, duration_nanos(since_origin))
+        self.shared
+            .admit_key(key, duration_nanos(since_origin), &Plan::SHED)
+            .map(drop)
     }
 
     /// How many requests `key`'s quota would admit at `now`: its whole
@@ -248,6 +251,23 @@ impl<K> Shared<K> {
             .as_ref()
             .map_or(0, |k| k.refusals.get() + k.unavailable.get());
         global + keyed
+    }
+
+    /// The plan for one request: refuse at once, or wait by the layer's
+    /// policy with the next draw of `rng` (seeded on first use).
+    #[inline]
+    pub(crate) fn plan(&self, rng: &mut Option<SplitMix>) -> Plan {
+        match self.wait {
+            None => Plan::SHED,
+            Some(wait) => Plan {
+                max_wait: wait.bound,
+                jitter: wait.jitter,
+                random: match wait.jitter {
+                    0 => 0,
+                    _ => rng.get_or_insert_with(|| SplitMix::seeded(self)).next(),
+                },
+            },
+        }
     }
 
     pub(crate) fn instant(&self, nanos: u64) -> Instant {
@@ -307,48 +327,54 @@ impl<K> Shared<K> {
 }
 
 impl<K: Hash + Eq + Clone> Shared<K> {
-    /// Admits a request of `key` on its quota and the global ones.
+    /// Admits a request of `key` on its quota and the global ones, at
+    /// once or (under a waiting `plan`) at a later slot; returns the slot.
     #[inline]
-    pub(crate) fn admit_key(&self, key: &K, now: u64) -> Result<(), RateLimited> {
+    pub(crate) fn admit_key(&self, key: &K, now: u64, plan: &Plan) -> Result<u64, RateLimited> {
         let Some(keyed) = &self.keyed else {
-            return match self.admit_global(now, &Plan::SHED) {
-                Ok(_) => Ok(()),
-                Err(refusal) => Err(self.refuse(refusal, false)),
-            };
+            return self
+                .admit_global(now, plan)
+                .map(|grants| grants.slot)
+                .map_err(|refusal| self.refuse(refusal, false));
         };
         let admitted = keyed.store.with_tat(key, now, |tat| {
             let gcra = keyed.store.gcra();
             if self.global.is_empty() {
-                return match gcra.admit(tat, now, &Plan::SHED) {
-                    Ok(_) => Ok(()),
+                return match gcra.admit(tat, now, plan) {
+                    Ok(grant) => Ok(grant.slot),
                     Err(wait) => Err(Refusal { wait, quota: 0 }),
                 };
             }
             let quotas = iter::once((gcra, tat)).chain(self.global_quotas());
-            admit::admit(quotas, now, &Plan::SHED).map(drop)
+            admit::admit(quotas, now, plan).map(|grants| grants.slot)
         });
         admitted.map_err(|refusal| self.refuse(refusal, true))
     }
 
     /// Admits a request whose key was `key`, by the missing-key rule when
-    /// it has none.
+    /// it has none; returns the slot it is counted at.
     #[inline]
-    pub(crate) fn admit_request(&self, key: Option<&K>, now: u64) -> Result<(), BoxError> {
+    pub(crate) fn admit_request(
+        &self,
+        key: Option<&K>,
+        now: u64,
+        plan: &Plan,
+    ) -> Result<u64, BoxError> {
         let key = match (key, &self.keyed) {
             (Some(key), _) => key,
-            (None, None) => return self.admit_key_less(now),
+            (None, None) => return self.admit_key_less(now, plan),
             (None, Some(keyed)) => match &keyed.missing {
                 MissingKey::Fallback(key) => key,
-                MissingKey::Allow => return self.admit_key_less(now),
+                MissingKey::Allow => return self.admit_key_less(now, plan),
                 MissingKey::Refuse => return Err(self.refuse_key_less(keyed)),
             },
         };
-        self.admit_key(key, now).map_err(Into::into)
+        self.admit_key(key, now, plan).map_err(Into::into)
     }
 
-    fn admit_key_less(&self, now: u64) -> Result<(), BoxError> {
-        match self.admit_global(now, &Plan::SHED) {
-            Ok(_) => Ok(()),
+    fn admit_key_less(&self, now: u64, plan: &Plan) -> Result<u64, BoxError> {
+        match self.admit_global(now, plan) {
+            Ok(grants) => Ok(grants.slot),
             Err(refusal) => Err(self.refuse(refusal, false).into()),
         }
     }

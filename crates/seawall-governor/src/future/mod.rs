@@ -1,5 +1,9 @@
 //! Response futures.
 
+mod waiting;
+
+pub use waiting::WaitingFuture;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

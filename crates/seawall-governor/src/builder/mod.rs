@@ -1,8 +1,12 @@
 //! The validated configuration of a rate limit.
 
+mod keyed;
+
+pub use keyed::KeyedBuilder;
+
 use std::borrow::Cow;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +16,10 @@ use seawall_core::names::{label, target};
 
 use crate::error::ConfigError;
 use crate::gcra::{Gcra, MAX_WINDOW};
-use crate::key::MissingKey;
-use crate::keyed::KeyedRateLimitLayer;
 use crate::layer::RateLimitLayer;
 use crate::limiter::{Keyed, Limit, RateLimiter, Refusals, Shared, WaitPolicy};
 use crate::padded::Padded;
 use crate::quota::Quota;
-use crate::store::{KeyedStore, StoreMetrics};
 
 /// The most keys a keyed layer holds unless told otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -61,38 +62,6 @@ pub struct Builder {
     health: Option<HealthRegistry>,
 }
 
-/// Builds a [`KeyedRateLimitLayer`]; made by [`Builder::key_by`].
-///
-/// ```
-/// use std::net::IpAddr;
-/// use seawall_governor::{KeyedRateLimitLayer, MissingKey, Quota, RateLimitLayer};
-///
-/// struct Request {
-///     client: Option<IpAddr>,
-/// }
-///
-/// // The key type is inferred where the layer wraps a service; this
-/// // example never does, so it names it.
-/// let layer: KeyedRateLimitLayer<_, IpAddr> = RateLimitLayer::builder()
-///     .name("api")
-///     .quota(Quota::per_second(1_000))
-///     .key_by(|request: &Request| request.client)
-///     .key_quota(Quota::per_second(10).burst(20))
-///     .capacity(100_000)
-///     .on_missing_key(MissingKey::Refuse)
-///     .build()?;
-/// assert_eq!(layer.limiter().capacity(), Some(100_000));
-/// # Ok::<(), seawall_governor::ConfigError>(())
-/// ```
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct KeyedBuilder<X, K> {
-    common: Builder,
-    extractor: X,
-    key_quota: Option<Quota>,
-    capacity: usize,
-    missing: MissingKey<K>,
-}
-
 impl Builder {
     pub(crate) fn new() -> Self {
         Builder {
@@ -122,7 +91,8 @@ impl Builder {
 
     /// Waits up to `bound` for a slot instead of refusing at once: the
     /// service applies back pressure. A request that would need longer is
-    /// refused at once. Must be greater than zero; not for keyed layers.
+    /// refused at once. Must be greater than zero. A keyed layer waits
+    /// only when told by [`KeyedBuilder::wait`], after `key_by`.
     pub fn wait(mut self, bound: Duration) -> Self {
         self.wait = Some(bound);
         self
@@ -157,13 +127,7 @@ impl Builder {
     /// inferred from the extractor where the layer is used, or named as
     /// `KeyedRateLimitLayer<X, K>`.
     pub fn key_by<X, K>(self, extractor: X) -> KeyedBuilder<X, K> {
-        KeyedBuilder {
-            common: self,
-            extractor,
-            key_quota: None,
-            capacity: DEFAULT_CAPACITY,
-            missing: MissingKey::Refuse,
-        }
+        KeyedBuilder::new(self, extractor)
     }
 
     /// Checks the configuration and builds the layer, registering its
@@ -184,7 +148,7 @@ impl Builder {
     where
         K: Send + Sync + 'static,
     {
-        let wait = self.wait_policy(keyed.is_some())?;
+        let wait = self.wait_policy()?;
         if self.quotas.len() > MAX_GLOBAL_QUOTAS {
             return Err(ConfigError::new(
                 "quota",
@@ -244,7 +208,7 @@ impl Builder {
         Ok(RateLimiter::from_shared(shared))
     }
 
-    fn wait_policy(&self, keyed: bool) -> Result<Option<WaitPolicy>, ConfigError> {
+    fn wait_policy(&self) -> Result<Option<WaitPolicy>, ConfigError> {
         let Some(bound) = self.wait else {
             if self.jitter.is_some() {
                 return Err(ConfigError::new(
@@ -254,16 +218,6 @@ impl Builder {
             }
             return Ok(None);
         };
-        // FIXME: a keyed wait would have to happen in the response future,
-        // which would then own the request and a clone of the inner
-        // service; refused until a user needs it.
-        if keyed {
-            return Err(ConfigError::new(
-                "wait",
-                "wait cannot be combined with key_by: the key is read in call, \
-                 after readiness",
-            ));
-        }
         if bound.is_zero() || bound.as_nanos() > u128::from(MAX_WINDOW) {
             return Err(ConfigError::new(
                 "wait",
@@ -280,93 +234,6 @@ impl Builder {
             // Clamped to the bound when drawn, so any length is safe.
             jitter: u64::try_from(jitter.as_nanos()).unwrap_or(u64::MAX),
         }))
-    }
-}
-
-impl<X, K> KeyedBuilder<X, K> {
-    /// Names the layer in metrics, logs and health. Defaults to
-    /// `"rate_limit"`.
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.common = self.common.name(name);
-        self
-    }
-
-    /// Adds a global quota, shared by every request whatever its key.
-    pub fn quota(mut self, quota: Quota) -> Self {
-        self.common = self.common.quota(quota);
-        self
-    }
-
-    /// Registers the limit in `registry`; see [`Builder::health`].
-    pub fn health(mut self, registry: &HealthRegistry) -> Self {
-        self.common = self.common.health(registry);
-        self
-    }
-
-    /// The quota each key gets. Required; one per layer.
-    // FIXME: several per-key quotas would need a slot of several TATs, and
-    // an eviction rank that weighs debts on different quotas.
-    pub fn key_quota(mut self, quota: Quota) -> Self {
-        self.key_quota = Some(quota);
-        self
-    }
-
-    /// The most keys held at once; idle keys, then the keys in least
-    /// debt, make room for new ones (see the crate docs). Defaults to
-    /// [`DEFAULT_CAPACITY`]; at least 1.
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity;
-        self
-    }
-
-    /// What to do with a request whose key cannot be found. Defaults to
-    /// [`MissingKey::Refuse`].
-    pub fn on_missing_key(mut self, rule: MissingKey<K>) -> Self {
-        self.missing = rule;
-        self
-    }
-
-    /// Checks the configuration and builds the layer, registering its
-    /// metrics: `seawall_governor_refused_total` (labels `name`, `quota`),
-    /// `seawall_governor_keys`, `seawall_governor_evicted_total` and
-    /// `seawall_governor_key_unavailable_total` (label `name`).
-    pub fn build(self) -> Result<KeyedRateLimitLayer<X, K>, ConfigError>
-    where
-        K: Hash + Eq + Clone + Send + Sync + 'static,
-    {
-        let Some(quota) = &self.key_quota else {
-            return Err(ConfigError::new(
-                "key_quota",
-                "a keyed rate limit needs key_quota(...)",
-            ));
-        };
-        if self.capacity == 0 {
-            return Err(ConfigError::new(
-                "capacity",
-                "capacity must be at least 1, got 0",
-            ));
-        }
-        let gcra = Gcra::new(quota, "per_key")?;
-        let name = self.common.name.clone();
-        let store_metrics = StoreMetrics {
-            keys: metrics::gauge!("seawall_governor_keys", label::NAME => name.clone()),
-            evicted: metrics::counter!(
-                "seawall_governor_evicted_total",
-                label::NAME => name.clone()
-            ),
-        };
-        let refused = refused_counter(&name, gcra.name());
-        let keyed = Keyed {
-            store: KeyedStore::new(gcra, self.capacity, &name, store_metrics),
-            refusals: Refusals::new(refused),
-            missing: self.missing,
-            unavailable: Refusals::new(metrics::counter!(
-                "seawall_governor_key_unavailable_total",
-                label::NAME => name.clone()
-            )),
-        };
-        let limiter = self.common.build_shared(Some(keyed))?;
-        Ok(KeyedRateLimitLayer::new(limiter, self.extractor))
     }
 }
 
@@ -387,16 +254,5 @@ impl fmt::Debug for Builder {
             .field("jitter", &self.jitter)
             .field("health", &self.health.is_some())
             .finish()
-    }
-}
-
-impl<X, K> fmt::Debug for KeyedBuilder<X, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyedBuilder")
-            .field("common", &self.common)
-            .field("key", &std::any::type_name::<X>())
-            .field("key_quota", &self.key_quota)
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
     }
 }
