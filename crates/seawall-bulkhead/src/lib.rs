@@ -165,6 +165,7 @@ mod layer;
 mod limiter;
 mod service;
 mod shared;
+mod sync;
 mod wait;
 
 #[cfg(feature = "http")]

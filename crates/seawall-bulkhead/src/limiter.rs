@@ -12,12 +12,14 @@
 //! Each counter is raised with a compare-exchange that refuses to pass its
 //! limit, so a counter never overshoots, not even for an instant.
 //!
-//! FIXME: no loom model yet, as loom is not a workspace dependency; the
-//! racing-threads test below and the crate's property tests stand in.
+//! The counters' atomics come from `crate::sync`, so that the loom models in
+//! `tests/loom.rs` can explore every interleaving of acquisitions and
+//! releases racing for the last permits, through the public service.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use crate::sync::{AtomicUsize, Ordering};
 
 /// The permit counters of one bulkhead.
 pub(crate) struct Limiter {
