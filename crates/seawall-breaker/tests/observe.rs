@@ -1,5 +1,5 @@
-//! What operators see: the handle, the health report, the tracing events
-//! and the metrics.
+//! What operators see: the handle, the health report and the metrics (the
+//! tracing events are in `events.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,9 +10,6 @@ use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, Share
 use seawall_breaker::{BreakerConfig, BreakerState, CircuitBreakerLayer, HEALTH_KIND};
 use seawall_core::health::{HealthRegistry, Status, Value};
 use seawall_core::{FailureKind, Outcome};
-use tokio::time::Instant;
-use tracing::field::{Field, Visit};
-use tracing::span;
 
 const FAILED: Outcome = Outcome::Failure(FailureKind::Error);
 
@@ -115,114 +112,6 @@ async fn the_health_report_follows_the_state() {
     // The registry holds the breaker weakly.
     drop(layer);
     assert!(registry.snapshot().is_empty());
-}
-
-/// A tracing subscriber that keeps every event's target, level and fields.
-#[derive(Clone, Default)]
-struct Capture {
-    events: Arc<Mutex<Vec<Captured>>>,
-}
-
-#[derive(Debug, Clone)]
-struct Captured {
-    target: String,
-    level: tracing::Level,
-    fields: BTreeMap<String, String>,
-}
-
-impl Visit for Captured {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.fields
-            .insert(field.name().to_owned(), format!("{value:?}"));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.fields
-            .insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-        span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut captured = Captured {
-            target: event.metadata().target().to_owned(),
-            level: *event.metadata().level(),
-            fields: BTreeMap::new(),
-        };
-        event.record(&mut captured);
-        self.events.lock().unwrap().push(captured);
-    }
-
-    fn enter(&self, _: &span::Id) {}
-
-    fn exit(&self, _: &span::Id) {}
-}
-
-impl Capture {
-    fn find(&self, message: &str) -> Vec<Captured> {
-        let events = self.events.lock().unwrap();
-        events
-            .iter()
-            .filter(|e| e.fields.get("message").map(String::as_str) == Some(message))
-            .cloned()
-            .collect()
-    }
-}
-
-#[test]
-fn a_transition_is_a_debug_event_with_its_fields() {
-    let capture = Capture::default();
-    let config = BreakerConfig::builder()
-        .name("search")
-        .consecutive_failures(1)
-        .open_duration(Duration::from_secs(7))
-        .build()
-        .unwrap();
-    let t0 = Instant::now();
-    tracing::subscriber::with_default(capture.clone(), || {
-        // Another test's thread may have cached an event site as never
-        // enabled before this subscriber existed; recompute every site's
-        // interest now.
-        tracing::callsite::rebuild_interest_cache();
-        let breaker = Arc::new(seawall_breaker::Breaker::new_at(&config, t0));
-        let permit = breaker.try_acquire_at(t0).unwrap();
-        permit.record_at(FAILED, Duration::ZERO, t0);
-        assert!(breaker.try_acquire_at(t0).is_err());
-    });
-
-    let transitions = capture.find("circuit breaker transition");
-    assert_eq!(transitions.len(), 1, "{transitions:?}");
-    let event = &transitions[0];
-    assert_eq!(event.target, "seawall::breaker");
-    assert_eq!(event.level, tracing::Level::DEBUG);
-    let field = |name: &str| event.fields.get(name).map(String::as_str);
-    assert_eq!(field("name"), Some("search"));
-    assert_eq!(field("from"), Some("closed"));
-    assert_eq!(field("state"), Some("open"));
-    assert_eq!(field("cause"), Some("consecutive_failures"));
-    assert_eq!(field("failure_rate"), Some("1.0"));
-    assert_eq!(field("slow_rate"), Some("0.0"));
-    assert_eq!(field("retry_after"), Some("7s"));
-
-    let rejections = capture.find("call rejected");
-    assert_eq!(rejections.len(), 1);
-    assert_eq!(rejections[0].level, tracing::Level::TRACE);
-    assert_eq!(
-        rejections[0].fields.get("state").map(String::as_str),
-        Some("open")
-    );
 }
 
 /// A metrics recorder that keeps a value per series.

@@ -1,18 +1,13 @@
-//! Metrics, health reports and log events.
+//! Metrics and health reports (the log events are in `events.rs`).
 
 use std::collections::HashMap;
-use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use seawall_core::health::{HealthRegistry, Status, Value};
 use seawall_governor::{KeyedRateLimitLayer, Quota, RateLimitLayer};
 use tokio::time::Instant;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Subscriber};
 
 type ByValue = fn(&u32) -> Option<u32>;
 
@@ -109,45 +104,6 @@ fn health_reports_headroom_refusals_and_keys() {
     assert!(registry.snapshot().is_empty(), "gone with the limiter");
 }
 
-#[test]
-fn refusals_and_evictions_are_logged_with_their_fields() {
-    let events = Events::default();
-    let _guard = tracing::subscriber::set_default(events.clone());
-    // Another test's thread may have cached an event site as never
-    // enabled before this subscriber existed; recompute every site's
-    // interest now.
-    tracing::callsite::rebuild_interest_cache();
-    let layer = keyed(1);
-    let limiter = layer.limiter();
-    let now = limiter.origin();
-    limiter.check_key_at(&1, now).unwrap();
-    limiter.check_key_at(&1, now).unwrap_err();
-    limiter
-        .check_key_at(&2, now + Duration::from_secs(120))
-        .unwrap();
-
-    let events = events.0.lock().unwrap();
-    let refusal = events
-        .iter()
-        .find(|e| e.contains("request refused"))
-        .unwrap_or_else(|| panic!("{events:#?}"));
-    assert!(refusal.starts_with("TRACE seawall::governor"), "{refusal}");
-    assert!(refusal.contains("name=api"), "{refusal}");
-    assert!(refusal.contains("quota=\"client\""), "{refusal}");
-    assert!(refusal.contains("retry_after=60s"), "{refusal}");
-
-    let eviction = events
-        .iter()
-        .find(|e| e.contains("keys evicted"))
-        .unwrap_or_else(|| panic!("{events:#?}"));
-    assert!(
-        eviction.starts_with("DEBUG seawall::governor"),
-        "{eviction}"
-    );
-    assert!(eviction.contains("evicted=1"), "{eviction}");
-    assert!(eviction.contains("limited=0"), "idle at 120 s: {eviction}");
-}
-
 /// Keeps every registered counter and gauge as an atomic, by
 /// `name{label=value,...}`.
 #[derive(Default)]
@@ -192,45 +148,4 @@ impl Recorder for TestRecorder {
     fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
         Histogram::noop()
     }
-}
-
-/// Records each event as `LEVEL target field=value ...`.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<String>>>);
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-}
-
-impl Subscriber for Events {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(Level::TRACE.into())
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let meta = event.metadata();
-        let mut line = Line(format!("{} {}", meta.level(), meta.target()));
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
 }

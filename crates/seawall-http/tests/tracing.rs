@@ -1,4 +1,5 @@
-//! The events of the rate-limit fields and of the client-IP walk.
+//! The events of the error response layer, the deadline header and the
+//! client-IP walk.
 //!
 //! They have a test binary of their own: tracing caches each event site's
 //! interest globally, and a site first reached by a test without a
@@ -9,17 +10,20 @@
 #[path = "support/capture.rs"]
 mod capture;
 
+use std::convert::Infallible;
+use std::error::Error;
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Empty;
-use seawall_core::rejection::{QuotaPolicy, RateLimited};
-use seawall_core::BoxError;
+use seawall_core::rejection::{BulkheadFull, QuotaPolicy, RateLimited};
+use seawall_core::{BoxError, Deadline};
 use seawall_http::key::{ClientIp, PeerAddr};
-use seawall_http::ErrorResponseLayer;
-use tower::{service_fn, ServiceBuilder, ServiceExt};
+use seawall_http::{ErrorResponseLayer, ExtractDeadlineLayer, DEFAULT_DEADLINE_HEADER};
+use tower::{service_fn, Layer, ServiceBuilder, ServiceExt};
 
 use capture::Capture;
 
@@ -98,4 +102,108 @@ fn the_client_ip_walk_is_traced_with_its_reason() {
             }
         }
     }
+}
+
+/// Answers every request with `error`, behind the error response layer.
+async fn answer_error(error: BoxError) -> Response<seawall_http::ResponseBody<Empty<Bytes>>> {
+    let mut error = Some(error);
+    let failing = service_fn(move |_: Request<()>| {
+        let error = error.take().expect("one request");
+        async move { Err::<Response<Empty<Bytes>>, BoxError>(error) }
+    });
+    let Ok(response) = ErrorResponseLayer::new()
+        .layer(failing)
+        .oneshot(Request::new(()))
+        .await;
+    response
+}
+
+#[tokio::test]
+async fn a_rejection_is_traced_with_its_answer() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+
+    let refused = BulkheadFull::new(3).with_retry_after(Duration::from_millis(1500));
+    let response = answer_error(refused.into()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let events = capture.events();
+    let event = events
+        .iter()
+        .find(|e| e.target == "seawall::http")
+        .expect("a seawall::http event");
+    assert_eq!(event.level, tracing::Level::TRACE);
+    assert_eq!(event.field("status"), Some("503"));
+    assert_eq!(event.field("pattern"), Some("bulkhead"));
+    assert_eq!(event.field("retry_after"), Some("2"));
+}
+
+/// An error that hides its cause behind `source()`.
+#[derive(Debug)]
+struct Hidden;
+
+impl fmt::Display for Hidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("handler failed")
+    }
+}
+
+impl Error for Hidden {}
+
+#[tokio::test]
+async fn a_swallowed_error_is_logged_at_warn() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+
+    let response = answer_error(Box::new(Hidden)).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let events = capture.events();
+    let warned = events
+        .iter()
+        .find(|e| e.level == tracing::Level::WARN)
+        .expect("a warn event");
+    assert_eq!(warned.target, "seawall::http");
+    assert_eq!(warned.field("error"), Some("handler failed"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_deadline_is_traced_with_its_reason() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+    let layer = ExtractDeadlineLayer::new();
+    let seen = |values: &[&[u8]]| {
+        let mut request = Request::new(());
+        for value in values {
+            let value = HeaderValue::from_bytes(value).unwrap();
+            request
+                .headers_mut()
+                .append(DEFAULT_DEADLINE_HEADER.clone(), value);
+        }
+        let inner = service_fn(|request: Request<()>| async move {
+            Ok::<_, Infallible>(request.extensions().get::<Deadline>().is_some())
+        });
+        layer.layer(inner).oneshot(request)
+    };
+
+    for (value, reason) in [
+        (&b"soon"[..], "not_a_number"),
+        (b"", "empty"),
+        (b"99999999999999999999", "overflow"),
+    ] {
+        let Ok(inserted) = seen(&[value]).await;
+        assert!(!inserted, "{value:?} is ignored");
+        let events = capture.events();
+        let last = events.last().expect("an event");
+        assert_eq!(last.target, "seawall::http");
+        assert_eq!(last.level, tracing::Level::TRACE);
+        assert_eq!(last.field("reason"), Some(reason));
+    }
+
+    let Ok(inserted) = seen(&[b"1", b"2"]).await;
+    assert!(!inserted);
+    assert_eq!(
+        capture.events().last().unwrap().field("reason"),
+        Some("repeated")
+    );
 }

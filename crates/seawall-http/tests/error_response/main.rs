@@ -1,8 +1,6 @@
 //! `ErrorResponseLayer`: the mapping table, the rate-limit fields and the
 //! service contract.
 
-#[path = "../support/capture.rs"]
-mod capture;
 mod mapping;
 mod rate_limit;
 mod service;
