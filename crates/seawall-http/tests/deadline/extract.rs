@@ -7,7 +7,6 @@ use seawall_core::Deadline;
 use seawall_http::{ExtractDeadlineLayer, DEFAULT_DEADLINE_HEADER};
 use tower::{service_fn, Layer, ServiceExt};
 
-
 /// What the service behind the layer sees of the deadline: its remaining
 /// time, or `None` when no deadline was inserted.
 async fn seen(layer: &ExtractDeadlineLayer, request: Request<()>) -> Option<Duration> {
