@@ -12,6 +12,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -63,6 +64,19 @@ fn one_thread(c: &mut Criterion) {
     let mut baseline = echo();
     group.bench_function("baseline", |b| {
         b.iter(|| call_now(&mut baseline, black_box(1)))
+    });
+
+    // The baseline plus one `Arc` clone and drop per call: what keeping
+    // the breaker alive for the response future costs at least, since that
+    // future may outlive the service. It shows how much of seawall's time
+    // is the host's price of two locked instructions.
+    let shared = Arc::new(0_u64);
+    let mut arc_round_trip = service_fn(move |n: u64| {
+        let owner = Arc::clone(&shared);
+        ready(Ok::<u64, Infallible>(n + *black_box(owner)))
+    });
+    group.bench_function("baseline-arc-round-trip", |b| {
+        b.iter(|| call_now(&mut arc_round_trip, black_box(1)))
     });
 
     let mut failsafe = failsafe_echo(failsafe::Config::new().build());
