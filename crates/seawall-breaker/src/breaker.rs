@@ -13,7 +13,7 @@ use crate::error::CircuitOpen;
 use crate::permit::{Kind, Permit};
 use crate::probes::{Probes, Take};
 use crate::state::{BreakerState, Word};
-use crate::sync::{AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering, Padded};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering, Padded};
 use crate::telemetry::Telemetry;
 use crate::transition::Cause;
 use crate::window::Window;
@@ -64,6 +64,11 @@ pub struct Breaker {
     // padded apart below. It matters for keyed breakers, which are many
     // and rarely all in cache.
     pub(crate) state: AtomicU64,
+    /// Set once the breaker itself is in a health registry, whose entry
+    /// then lasts as long as its memory: a thread's spare reference (see
+    /// `lease.rs`) must not keep it. Read as every service call ends, so
+    /// it sits on the state word's line.
+    pub(crate) registered_directly: AtomicBool,
     pub(crate) rules: Rules,
     pub(crate) telemetry: Telemetry,
     pub(crate) consecutive: Padded<AtomicU32>,
@@ -139,6 +144,7 @@ impl Breaker {
     ) -> Self {
         Breaker {
             state: AtomicU64::new(Word::INITIAL.0),
+            registered_directly: AtomicBool::new(false),
             consecutive: Padded(AtomicU32::new(0)),
             rejected: Padded(AtomicU64::new(0)),
             window: Window::new(config.window),
@@ -277,6 +283,13 @@ impl Breaker {
             retry_after,
             forced: state == BreakerState::ForcedOpen,
         }
+    }
+
+    /// Whether a finished call may leave its reference as its thread's
+    /// spare.
+    #[inline]
+    pub(crate) fn lends_spares(&self) -> bool {
+        !self.registered_directly.load(Ordering::Relaxed)
     }
 
     /// Nanoseconds from the breaker's start to `now`, zero before it.

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use crate::breaker::Breaker;
 use crate::error::CircuitOpen;
-use crate::permit::{Guard, Local, Owner};
+use crate::lease::Lease;
+use crate::permit::{Guard, Owner};
 
 pin_project! {
     /// The response of a call through a circuit breaker.
@@ -31,7 +32,7 @@ pin_project! {
     /// probe's slot back for another probe.
     pub struct ResponseFuture<F, C> {
         #[pin]
-        kind: Kind<F, C, Arc<Local>>,
+        kind: Kind<F, C, Lease>,
     }
 }
 
@@ -51,9 +52,9 @@ pin_project! {
 }
 
 pin_project! {
-    /// Either future, whoever keeps the breaker alive: a service's own
-    /// handle, or (for a key of a keyed layer) the breaker's `Arc` itself,
-    /// which saves a hop through memory when there are many breakers.
+    /// Either future, whoever keeps the breaker alive: a service's lease
+    /// (see `lease.rs`), or for a key of a keyed layer the breaker's `Arc`
+    /// itself.
     #[project = KindProj]
     enum Kind<F, C, O>
     where
@@ -75,7 +76,7 @@ pin_project! {
 impl<F, C> ResponseFuture<F, C> {
     pub(crate) fn admitted(
         future: F,
-        permit: Guard<Arc<Local>>,
+        permit: Guard<Lease>,
         classifier: C,
         start: Option<Instant>,
     ) -> Self {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::breaker::Breaker;
+use crate::health::Registered;
 use crate::state::{BreakerState, Word};
 use crate::sync::Ordering;
 
@@ -31,6 +32,9 @@ use crate::sync::Ordering;
 #[derive(Clone)]
 pub struct BreakerHandle {
     breaker: Arc<Breaker>,
+    /// The layer's health entry, held (never read) so that it lasts while
+    /// the handle does.
+    _entry: Option<Arc<Registered>>,
 }
 
 /// A breaker's state and counters at one moment.
@@ -79,7 +83,14 @@ pub struct BreakerStats {
 impl BreakerHandle {
     /// A handle to `breaker`.
     pub fn new(breaker: Arc<Breaker>) -> Self {
-        BreakerHandle { breaker }
+        BreakerHandle::with_entry(breaker, None)
+    }
+
+    pub(crate) fn with_entry(breaker: Arc<Breaker>, registered: Option<Arc<Registered>>) -> Self {
+        BreakerHandle {
+            breaker,
+            _entry: registered,
+        }
     }
 
     /// The breaker's name.

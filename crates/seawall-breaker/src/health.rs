@@ -13,6 +13,7 @@ use seawall_core::health::{Component, HealthRegistry, HealthReport, ReportHealth
 
 use crate::breaker::Breaker;
 use crate::state::BreakerState;
+use crate::sync::Ordering;
 
 /// The health component kind of every breaker.
 pub const HEALTH_KIND: &str = "circuit_breaker";
@@ -20,11 +21,50 @@ pub const HEALTH_KIND: &str = "circuit_breaker";
 impl Breaker {
     /// Registers the breaker in `registry`, critical for readiness if its
     /// configuration says so. The registry holds it weakly: the entry goes
-    /// when the last service, layer or handle using the breaker does.
+    /// when the last reference to the breaker does. For a breaker behind a
+    /// layer, register through
+    /// [`CircuitBreakerLayer::with_health`](crate::CircuitBreakerLayer::with_health)
+    /// instead, which ties the entry to the layer, its services and their
+    /// handles.
     pub fn register_health(self: &Arc<Self>, registry: &HealthRegistry) {
-        let component = Component::new(self.config.name.to_string(), HEALTH_KIND)
-            .critical(self.config.critical);
-        registry.register(component, self);
+        self.registered_directly.store(true, Ordering::Relaxed);
+        registry.register(self.component(), self);
+    }
+
+    fn component(&self) -> Component {
+        Component::new(self.config.name.to_string(), HEALTH_KIND).critical(self.config.critical)
+    }
+}
+
+/// A layer's entry for its breaker in a health registry: held by the
+/// layer, its services and their handles, so that the entry goes with the
+/// last of them even while a thread's spare reference (see `lease.rs`)
+/// keeps the breaker's memory.
+pub(crate) struct Registered {
+    breaker: Arc<Breaker>,
+    /// The entry of an earlier registration of the same layer, in another
+    /// registry: held (never read) so that it lasts as long as this one.
+    _earlier: Option<Arc<Registered>>,
+}
+
+impl Registered {
+    pub(crate) fn register(
+        breaker: &Arc<Breaker>,
+        registry: &HealthRegistry,
+        earlier: Option<Arc<Registered>>,
+    ) -> Arc<Self> {
+        let entry = Arc::new(Registered {
+            breaker: breaker.clone(),
+            _earlier: earlier,
+        });
+        registry.register(breaker.component(), &entry);
+        entry
+    }
+}
+
+impl ReportHealth for Registered {
+    fn report(&self) -> HealthReport {
+        self.breaker.report()
     }
 }
 

@@ -8,6 +8,7 @@ use tower_layer::Layer;
 use crate::breaker::Breaker;
 use crate::config::BreakerConfig;
 use crate::handle::BreakerHandle;
+use crate::health::Registered;
 use crate::service::CircuitBreaker;
 
 /// Wraps services in a [`CircuitBreaker`] that shares one [`Breaker`].
@@ -36,6 +37,7 @@ use crate::service::CircuitBreaker;
 pub struct CircuitBreakerLayer<C = DefaultClassifier> {
     breaker: Arc<Breaker>,
     classifier: C,
+    registered: Option<Arc<Registered>>,
 }
 
 impl CircuitBreakerLayer {
@@ -50,6 +52,7 @@ impl CircuitBreakerLayer {
         CircuitBreakerLayer {
             breaker,
             classifier: DefaultClassifier,
+            registered: None,
         }
     }
 }
@@ -63,19 +66,23 @@ impl<C> CircuitBreakerLayer<C> {
         CircuitBreakerLayer {
             breaker: self.breaker,
             classifier,
+            registered: self.registered,
         }
     }
 
-    /// Registers the breaker in `registry` (see
-    /// [`Breaker::register_health`]).
-    pub fn with_health(self, registry: &HealthRegistry) -> Self {
-        self.breaker.register_health(registry);
+    /// Registers the breaker in `registry`, critical for readiness if its
+    /// configuration says so. The registry holds the entry weakly: it goes
+    /// when the last of this layer, the services it builds afterwards and
+    /// their handles does.
+    pub fn with_health(mut self, registry: &HealthRegistry) -> Self {
+        let earlier = self.registered.take();
+        self.registered = Some(Registered::register(&self.breaker, registry, earlier));
         self
     }
 
     /// An operator handle to the breaker.
     pub fn handle(&self) -> BreakerHandle {
-        BreakerHandle::new(self.breaker.clone())
+        BreakerHandle::with_entry(self.breaker.clone(), self.registered.clone())
     }
 
     /// The shared breaker.
@@ -88,7 +95,12 @@ impl<S, C: Clone> Layer<S> for CircuitBreakerLayer<C> {
     type Service = CircuitBreaker<S, C>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CircuitBreaker::with_classifier(inner, self.breaker.clone(), self.classifier.clone())
+        CircuitBreaker::from_layer(
+            inner,
+            self.breaker.clone(),
+            self.registered.clone(),
+            self.classifier.clone(),
+        )
     }
 }
 

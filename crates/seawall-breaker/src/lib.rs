@@ -159,12 +159,18 @@
 //! slow-call threshold, a classifier that reads `elapsed`). Admission is one
 //! atomic load. Recording a success in a count window full of successes is
 //! one more load; any other call takes a slot with one `fetch_add`, and one
-//! that changes the window's counts adds a swap and a `fetch_add`. Beyond
-//! that, the response future holds a reference to the service's own handle
-//! on the breaker (one increment, one decrement); each service that
-//! `Layer::layer` builds gets its own handle, shared with its clones, so
-//! services on different threads do not bump one shared count. Transitions
-//! take a short lock. The atomics are modelled with loom
+//! that changes the window's counts adds a swap and a `fetch_add`.
+//!
+//! The response future may outlive its service, so each admitted call
+//! holds a counted reference to the breaker. Rather than clone one when a
+//! call is admitted and drop it when the call ends (two locked
+//! instructions, most of the path's cost where those are slow), a call
+//! that ends leaves its reference as its thread's spare, and the next call
+//! that thread admits through the same breaker takes it: a stream of calls
+//! on one thread touches no reference count. A spare can keep one
+//! breaker's memory per thread after its layer and services are gone (see
+//! Limitations); it never keeps a health entry. Transitions take a short
+//! lock. The atomics are modelled with loom
 //! in `tests/loom.rs`; from the workspace root (a few seconds once built,
 //! the three-thread models bounded to three preemptions unless
 //! `LOOM_MAX_PREEMPTIONS` says otherwise):
@@ -298,12 +304,13 @@
 //!   spell the old buckets leave it with the next call.
 //! - Metrics-only mode judges thresholds only: it does not play out the
 //!   open and half-open periods that would have followed.
-//! - Each admitted call clones the service's `Arc` to the breaker into its
-//!   permit and drops it when the response future ends, because the
-//!   future may outlive the service. On hosts where a locked instruction
-//!   is slow (about 8.5 ns on one measured machine) that pair is most of
-//!   the closed path's cost, and the path adds about 25 ns instead of the
-//!   16 ns measured elsewhere (`docs/benchmarks.md`).
+//! - A thread's spare reference (see Performance) keeps its breaker's
+//!   memory, at most one breaker per thread, after the layer, services and
+//!   handles that used it are gone, until that thread ends a call through
+//!   another breaker or exits. The health entry a layer registers goes
+//!   with them regardless; a breaker registered by hand with
+//!   [`Breaker::register_health`] is never kept as a spare. Keyed breakers
+//!   and [`Permit`]s clone and drop their reference instead.
 //! - A call admitted while closed and still running when the breaker trips
 //!   is not counted (its outcome belongs to a period that is over).
 //! - A probe slot is held while the inner service is not ready; the
@@ -330,6 +337,7 @@ mod handle;
 mod health;
 mod keyed;
 mod layer;
+mod lease;
 mod permit;
 mod probes;
 mod record;

@@ -1,6 +1,7 @@
 //! The right to make one call, and the duty to say how it went.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,16 +36,12 @@ pub(crate) enum Kind {
 
 /// Whatever keeps the breaker alive while a call is in flight.
 ///
-/// A [`Permit`] holds the breaker's own `Arc`. A service holds a [`Local`]
-/// of its own instead, so that two services on two threads do not bump one
-/// shared reference count on every call.
+/// A [`Permit`] and a keyed layer's call hold the breaker's own `Arc`; a
+/// service's call holds a [`Lease`](crate::lease::Lease), which reuses its
+/// thread's spare reference when it can.
 pub(crate) trait Owner {
     fn breaker(&self) -> &Breaker;
 }
-
-/// A service's own handle to its breaker; clones of the service share it.
-#[derive(Debug)]
-pub(crate) struct Local(pub(crate) Arc<Breaker>);
 
 /// An admitted call, whoever owns the breaker; `Permit` and the service's
 /// reservation are both this.
@@ -52,17 +49,19 @@ pub(crate) struct Guard<O: Owner> {
     owner: O,
     /// The [`Kind`], packed into one word so that a guard moves as two
     /// registers: the kind in the top two bits, its word or generation
-    /// below. A generation needs 59 bits before it reaches them.
-    ticket: u64,
+    /// below. A generation needs 59 bits before it reaches them. Never
+    /// zero, so that an `Option` of a guard is two words too.
+    ticket: NonZeroU64,
 }
 
 const KIND_SHIFT: u32 = 62;
 const VALUE_MASK: u64 = (1 << KIND_SHIFT) - 1;
-const CALL: u64 = 0;
-const PROBE: u64 = 1;
-const FREE: u64 = 2;
-/// The outcome was recorded: nothing left to do on drop.
-const DONE: u64 = 3;
+const CALL: u64 = 1;
+const PROBE: u64 = 2;
+const FREE: u64 = 3;
+/// The outcome was recorded, and nothing is left to do on drop: any
+/// ticket whose kind bits are zero.
+const DONE: NonZeroU64 = NonZeroU64::MIN;
 
 impl Permit {
     #[inline]
@@ -104,6 +103,8 @@ impl<O: Owner> Guard<O> {
             Kind::Probe(generation) => (PROBE << KIND_SHIFT) | (generation & VALUE_MASK),
             Kind::Free => FREE << KIND_SHIFT,
         };
+        // Every kind has a bit set in the top two.
+        let ticket = NonZeroU64::new(ticket).unwrap_or(DONE);
         Guard { owner, ticket }
     }
 
@@ -123,7 +124,7 @@ impl<O: Owner> Guard<O> {
         F: FnOnce() -> Instant,
     {
         let kind = self.kind();
-        self.ticket = DONE << KIND_SHIFT;
+        self.ticket = DONE;
         let breaker = self.owner.breaker();
         let mut clock = Clock::new(read);
         match kind {
@@ -145,8 +146,9 @@ impl<O: Owner> Guard<O> {
     /// The kind of call, `None` once its outcome is recorded.
     #[inline]
     fn kind(&self) -> Option<Kind> {
-        let value = self.ticket & VALUE_MASK;
-        match self.ticket >> KIND_SHIFT {
+        let ticket = self.ticket.get();
+        let value = ticket & VALUE_MASK;
+        match ticket >> KIND_SHIFT {
             CALL => Some(Kind::Call(Word(value))),
             PROBE => Some(Kind::Probe(value)),
             FREE => Some(Kind::Free),
@@ -171,7 +173,7 @@ impl<O: Owner> Guard<O> {
 impl<O: Owner> Drop for Guard<O> {
     #[inline]
     fn drop(&mut self) {
-        if self.ticket >> KIND_SHIFT != DONE {
+        if self.ticket.get() >> KIND_SHIFT != 0 {
             self.cancel();
         }
     }
@@ -181,13 +183,6 @@ impl Owner for Arc<Breaker> {
     #[inline]
     fn breaker(&self) -> &Breaker {
         self
-    }
-}
-
-impl Owner for Arc<Local> {
-    #[inline]
-    fn breaker(&self) -> &Breaker {
-        &self.0
     }
 }
 

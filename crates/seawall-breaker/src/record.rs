@@ -14,6 +14,9 @@ use crate::window::{Counts, CALL, FAILURE, SLOW};
 
 impl Breaker {
     /// Records a call admitted under `word` (closed or metrics-only).
+    ///
+    /// The healthy case, a success that changes nothing, is decided here
+    /// inline; everything else goes out of line.
     #[inline]
     pub(crate) fn record_call<F>(
         &self,
@@ -27,6 +30,19 @@ impl Breaker {
         let Some(code) = self.rules.code(outcome, elapsed) else {
             return;
         };
+        // Whatever period the breaker is in, such a success would write
+        // nothing: no run of failures to end, no slot that changes.
+        if code == CALL && self.window.full_of_successes() && !self.in_a_run() {
+            return;
+        }
+        self.record_code(word, code, clock);
+    }
+
+    #[inline(never)]
+    fn record_code<F>(&self, word: Word, code: u8, clock: &mut Clock<F>)
+    where
+        F: FnOnce() -> Instant,
+    {
         // A call admitted before the last transition says nothing about
         // the period the breaker is in now.
         if Word(self.state.load(Ordering::Acquire)) != word {
@@ -100,6 +116,12 @@ impl Breaker {
             }
             None => {}
         }
+    }
+
+    /// Whether a run of failures is being counted, which a success ends.
+    #[inline]
+    fn in_a_run(&self) -> bool {
+        self.rules.consecutive_failures.is_some() && self.consecutive.load(Ordering::Relaxed) != 0
     }
 
     /// Counts a failure in a row, or ends the run on a success; returns the

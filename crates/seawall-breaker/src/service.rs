@@ -1,5 +1,4 @@
 use std::fmt;
-use std::mem;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -10,7 +9,9 @@ use tower_service::Service;
 use crate::breaker::{Breaker, Refusal};
 use crate::future::ResponseFuture;
 use crate::handle::BreakerHandle;
-use crate::permit::{Guard, Local};
+use crate::health::Registered;
+use crate::lease::Lease;
+use crate::permit::Guard;
 
 /// A service guarded by a circuit breaker.
 ///
@@ -30,26 +31,21 @@ pub struct CircuitBreaker<S, C = DefaultClassifier> {
     inner: S,
     local: Arc<Local>,
     classifier: C,
-    reserved: Reservation,
+    /// What `poll_ready` decided for the next call, when it admitted it.
+    /// Kept apart from a refusal so that the admitted path moves two words
+    /// (a tag and the refusal's three words would make `call` reload what
+    /// `poll_ready` just stored in halves, which stalls).
+    admitted: Option<Guard<Lease>>,
+    /// What `poll_ready` decided for the next call, when it refused it.
+    refused: Option<Refusal>,
 }
 
-/// What `poll_ready` decided for the next call.
-// FIXME: the admitted guard clones `local` (one locked increment) and the
-// response future drops it (one locked decrement): on hosts with slow
-// atomics that pair is 17 of the 25 ns the closed path adds, which misses
-// the 20 ns target there (docs/benchmarks.md). Safe Rust offers one way to
-// skip it: a one-slot thread-local spare that a finished call leaves its
-// reference in and the next call on that thread through the same service
-// takes from. Not done, because the spare would keep a breaker alive after
-// its services are gone, and the health registry would go on reporting it
-// (an open, critical ghost can hold an idle instance unready for good).
-// Doing it needs the health entry tied to the layer, services and handles
-// rather than to the breaker's memory.
-#[derive(Debug)]
-enum Reservation {
-    None,
-    Admitted(Guard<Arc<Local>>),
-    Refused(Refusal),
+/// A service's own handle to its breaker; clones of the service share it,
+/// so cloning a service allocates nothing.
+struct Local {
+    breaker: Arc<Breaker>,
+    /// The layer's health entry, kept while the service is.
+    registered: Option<Arc<Registered>>,
 }
 
 impl<S> CircuitBreaker<S> {
@@ -63,11 +59,25 @@ impl<S> CircuitBreaker<S> {
 impl<S, C> CircuitBreaker<S, C> {
     /// Guards `inner` with `breaker`, judging results with `classifier`.
     pub fn with_classifier(inner: S, breaker: Arc<Breaker>, classifier: C) -> Self {
+        CircuitBreaker::from_layer(inner, breaker, None, classifier)
+    }
+
+    /// A service of a layer, which keeps the layer's health entry.
+    pub(crate) fn from_layer(
+        inner: S,
+        breaker: Arc<Breaker>,
+        registered: Option<Arc<Registered>>,
+        classifier: C,
+    ) -> Self {
         CircuitBreaker {
             inner,
-            local: Arc::new(Local(breaker)),
+            local: Arc::new(Local {
+                breaker,
+                registered,
+            }),
             classifier,
-            reserved: Reservation::None,
+            admitted: None,
+            refused: None,
         }
     }
 
@@ -89,7 +99,7 @@ impl<S, C> CircuitBreaker<S, C> {
 
     /// An operator handle to the breaker.
     pub fn handle(&self) -> BreakerHandle {
-        BreakerHandle::new(self.local.0.clone())
+        BreakerHandle::with_entry(self.local.breaker.clone(), self.local.registered.clone())
     }
 }
 
@@ -103,42 +113,46 @@ where
     type Error = BoxError;
     type Future = ResponseFuture<S::Future, C>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // First, ask the breaker, once per call.
-        if let Reservation::None = self.reserved {
-            self.reserved = match self.local.0.admit() {
-                Ok(kind) => Reservation::Admitted(Guard::new(self.local.clone(), kind)),
-                Err(refused) => Reservation::Refused(refused),
-            };
-        }
-        if let Reservation::Refused(_) = self.reserved {
-            return Poll::Ready(Ok(()));
+        if self.admitted.is_none() {
+            if self.refused.is_some() {
+                return Poll::Ready(Ok(()));
+            }
+            let breaker = &self.local.breaker;
+            match breaker.admit() {
+                Ok(kind) => self.admitted = Some(Guard::new(Lease::new(breaker), kind)),
+                Err(refused) => {
+                    self.refused = Some(refused);
+                    return Poll::Ready(Ok(()));
+                }
+            }
         }
 
         // Then wait for the inner service, holding the permit.
         match self.inner.poll_ready(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(error)) => {
-                self.reserved = Reservation::None;
+                self.admitted = None;
                 Poll::Ready(Err(error.into()))
             }
             Poll::Pending => Poll::Pending,
         }
     }
 
+    #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
-        match mem::replace(&mut self.reserved, Reservation::None) {
-            Reservation::Admitted(permit) => {
-                let measure = self.local.0.rules.slow_call_duration.is_some()
-                    || Classify::<S::Response, S::Error>::uses_elapsed(&self.classifier);
-                let start = measure.then(Instant::now);
-                let future = self.inner.call(request);
-                ResponseFuture::admitted(future, permit, self.classifier.clone(), start)
-            }
-            Reservation::Refused(refusal) => {
-                ResponseFuture::refused(self.local.0.refusal_error(refusal))
-            }
-            Reservation::None => panic!(
+        if let Some(permit) = self.admitted.take() {
+            let measure = self.local.breaker.rules.slow_call_duration.is_some()
+                || Classify::<S::Response, S::Error>::uses_elapsed(&self.classifier);
+            let start = measure.then(Instant::now);
+            let future = self.inner.call(request);
+            return ResponseFuture::admitted(future, permit, self.classifier.clone(), start);
+        }
+        match self.refused.take() {
+            Some(refusal) => ResponseFuture::refused(self.local.breaker.refusal_error(refusal)),
+            None => panic!(
                 "CircuitBreaker::call without a successful poll_ready: \
                  the tower Service contract requires poll_ready to return \
                  Ready(Ok) before each call"
@@ -157,7 +171,8 @@ impl<S: Clone, C: Clone> Clone for CircuitBreaker<S, C> {
             inner: self.inner.clone(),
             local: self.local.clone(),
             classifier: self.classifier.clone(),
-            reserved: Reservation::None,
+            admitted: None,
+            refused: None,
         }
     }
 }
@@ -165,8 +180,9 @@ impl<S: Clone, C: Clone> Clone for CircuitBreaker<S, C> {
 impl<S, C> fmt::Debug for CircuitBreaker<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CircuitBreaker")
-            .field("breaker", &self.local.0)
-            .field("reserved", &self.reserved)
+            .field("breaker", &self.local.breaker)
+            .field("admitted", &self.admitted)
+            .field("refused", &self.refused)
             .finish_non_exhaustive()
     }
 }

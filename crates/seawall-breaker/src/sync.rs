@@ -5,12 +5,12 @@
 //! half-open admission; in every other build they are the std types.
 
 #[cfg(seawall_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 #[cfg(seawall_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(seawall_loom))]
-pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 #[cfg(not(seawall_loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 

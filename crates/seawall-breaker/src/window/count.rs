@@ -61,12 +61,17 @@ impl CountWindow {
         }
     }
 
+    /// Whether the ring holds only plain successes. Another success would
+    /// leave it the same whichever slot it replaced, so it can skip the
+    /// cursor: a healthy upstream costs one load here and no write at all.
+    #[inline]
+    pub(crate) fn full_of_successes(&self) -> bool {
+        self.hot.totals.load(Relaxed) == self.hot.full_of_successes
+    }
+
     #[inline]
     pub(crate) fn record(&self, code: u8) -> Option<Counts> {
-        // A full ring of plain successes stays the same whichever slot
-        // another success replaces, so that call can skip the cursor: a
-        // healthy upstream costs one load here and no write at all.
-        if code == CALL && self.hot.totals.load(Relaxed) == self.hot.full_of_successes {
+        if code == CALL && self.full_of_successes() {
             return None;
         }
 

@@ -66,6 +66,16 @@ impl Window {
         }
     }
 
+    /// Whether a plain success would change nothing: a count window full
+    /// of them. A time window always counts the call.
+    #[inline]
+    pub(crate) fn full_of_successes(&self) -> bool {
+        match self {
+            Window::Count(window) => window.full_of_successes(),
+            Window::Time(_) => false,
+        }
+    }
+
     /// The counts as they stand; a time window leaves out the buckets that
     /// have aged out by `now`.
     pub(crate) fn counts(&self, now: u64) -> Counts {
