@@ -7,73 +7,23 @@
 //! with no subscriber, while one is installed here, could leave it cached
 //! as never enabled. Keep it so: a test added here installs first.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use seawall_breaker::{Breaker, BreakerConfig, KeyedBreakerConfig, KeyedCircuitBreakerLayer};
 use seawall_core::{FailureKind, Outcome};
+use seawall_test_support::capture::{Capture, Captured};
 use tokio::time::Instant;
 
-/// An event's level and fields.
-type Event = (tracing::Level, BTreeMap<String, String>);
+const TARGET: &str = "seawall::breaker";
 
-/// A subscriber keeping each event of the breaker's target.
-#[derive(Clone, Default)]
-struct Capture {
-    events: Arc<Mutex<Vec<Event>>>,
-}
-
-struct Fields(BTreeMap<String, String>);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        if event.metadata().target() != "seawall::breaker" {
-            return;
-        }
-        let mut fields = Fields(BTreeMap::new());
-        event.record(&mut fields);
-        let level = *event.metadata().level();
-        self.events.lock().unwrap().push((level, fields.0));
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-impl Capture {
-    /// The events whose message is `message`.
-    fn find(&self, message: &str) -> Vec<Event> {
-        let events = self.events.lock().unwrap();
-        events
-            .iter()
-            .filter(|(_, fields)| fields["message"] == message)
-            .cloned()
-            .collect()
-    }
+/// The events of the breaker's target whose message is `message`.
+fn find(capture: &Capture, message: &str) -> Vec<Captured> {
+    capture
+        .find(message)
+        .into_iter()
+        .filter(|event| event.target == TARGET)
+        .collect()
 }
 
 #[test]
@@ -93,11 +43,11 @@ fn a_transition_is_a_debug_event_with_its_fields() {
         assert!(breaker.try_acquire_at(t0).is_err());
     });
 
-    let transitions = capture.find("circuit breaker transition");
+    let transitions = find(&capture, "circuit breaker transition");
     assert_eq!(transitions.len(), 1, "{transitions:?}");
-    let (level, fields) = &transitions[0];
-    assert_eq!(*level, tracing::Level::DEBUG);
-    let field = |name: &str| fields.get(name).map(String::as_str);
+    let transition = &transitions[0];
+    assert_eq!(transition.level, tracing::Level::DEBUG);
+    let field = |name: &str| transition.field(name);
     assert_eq!(field("name"), Some("search"));
     assert_eq!(field("from"), Some("closed"));
     assert_eq!(field("state"), Some("open"));
@@ -106,10 +56,10 @@ fn a_transition_is_a_debug_event_with_its_fields() {
     assert_eq!(field("slow_rate"), Some("0.0"));
     assert_eq!(field("retry_after"), Some("7s"));
 
-    let rejections = capture.find("call rejected");
+    let rejections = find(&capture, "call rejected");
     assert_eq!(rejections.len(), 1);
-    assert_eq!(rejections[0].0, tracing::Level::TRACE);
-    assert_eq!(rejections[0].1["state"], "open");
+    assert_eq!(rejections[0].level, tracing::Level::TRACE);
+    assert_eq!(rejections[0].fields["state"], "open");
 }
 
 #[test]
@@ -128,19 +78,22 @@ fn eviction_is_a_debug_event() {
         breakers.get_or_insert("b");
     });
 
-    let evicted = capture.find("keyed breaker evicted keys");
+    let evicted = find(&capture, "keyed breaker evicted keys");
     assert_eq!(evicted.len(), 1, "{evicted:?}");
-    let (level, fields) = &evicted[0];
-    assert_eq!(*level, tracing::Level::DEBUG);
-    assert_eq!(fields["name"], "hosts");
-    assert_eq!(fields["evicted"], "1");
-    assert_eq!(fields["tripped"], "0");
-    let keys = capture.find("key evicted");
+    let eviction = &evicted[0];
+    assert_eq!(eviction.level, tracing::Level::DEBUG);
+    assert_eq!(eviction.fields["name"], "hosts");
+    assert_eq!(eviction.fields["evicted"], "1");
+    assert_eq!(eviction.fields["tripped"], "0");
+    let keys = find(&capture, "key evicted");
     let key = keys.first().expect("a trace event per key");
-    assert_eq!((key.0, key.1["key"].as_str()), (tracing::Level::TRACE, "a"));
+    assert_eq!(
+        (key.level, key.fields["key"].as_str()),
+        (tracing::Level::TRACE, "a")
+    );
     // The forced key's transition was logged under its own name.
-    let events = capture.events.lock().unwrap();
-    assert!(events
+    assert!(capture
+        .events()
         .iter()
-        .any(|(_, f)| f.get("name").map(String::as_str) == Some("hosts/down")));
+        .any(|event| event.target == TARGET && event.field("name") == Some("hosts/down")));
 }

@@ -1,15 +1,12 @@
 //! What operators see: the handle, the health report and the metrics (the
 //! tracing events are in `events.rs`).
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use seawall_breaker::{BreakerConfig, BreakerState, CircuitBreakerLayer, HEALTH_KIND};
 use seawall_core::health::{HealthRegistry, Status, Value};
 use seawall_core::{FailureKind, Outcome};
+use seawall_test_support::recorder::TestRecorder;
 
 const FAILED: Outcome = Outcome::Failure(FailureKind::Error);
 
@@ -112,73 +109,6 @@ async fn the_health_report_follows_the_state() {
     // The registry holds the breaker weakly.
     drop(layer);
     assert!(registry.snapshot().is_empty());
-}
-
-/// A metrics recorder that keeps a value per series.
-#[derive(Default)]
-struct TestRecorder {
-    series: Mutex<BTreeMap<String, Arc<Series>>>,
-}
-
-#[derive(Default)]
-struct Series(AtomicU64);
-
-impl metrics::CounterFn for Series {
-    fn increment(&self, value: u64) {
-        self.0.fetch_add(value, Ordering::Relaxed);
-    }
-
-    fn absolute(&self, value: u64) {
-        self.0.store(value, Ordering::Relaxed);
-    }
-}
-
-impl metrics::GaugeFn for Series {
-    fn increment(&self, _: f64) {}
-
-    fn decrement(&self, _: f64) {}
-
-    fn set(&self, value: f64) {
-        self.0.store(value.to_bits(), Ordering::Relaxed);
-    }
-}
-
-impl TestRecorder {
-    fn series(&self, key: &Key) -> Arc<Series> {
-        let mut labels: Vec<_> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        labels.sort();
-        let name = format!("{}{{{}}}", key.name(), labels.join(","));
-        self.series.lock().unwrap().entry(name).or_default().clone()
-    }
-
-    fn counter(&self, name: &str) -> u64 {
-        self.series.lock().unwrap()[name].0.load(Ordering::Relaxed)
-    }
-
-    fn gauge(&self, name: &str) -> f64 {
-        f64::from_bits(self.series.lock().unwrap()[name].0.load(Ordering::Relaxed))
-    }
-}
-
-impl Recorder for TestRecorder {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(self.series(key))
-    }
-
-    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::from_arc(self.series(key))
-    }
-
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
-    }
 }
 
 #[tokio::test(start_paused = true)]

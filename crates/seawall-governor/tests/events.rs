@@ -6,14 +6,11 @@
 //! with no subscriber, while one is installed here, could leave it cached
 //! as never enabled. Keep it so: a test added here installs first.
 
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use seawall_governor::{KeyedRateLimitLayer, Quota, RateLimitLayer};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Subscriber};
+use seawall_test_support::capture::Capture;
+use tracing::Level;
 
 type ByValue = fn(&u32) -> Option<u32>;
 
@@ -30,8 +27,8 @@ fn keyed(capacity: usize) -> KeyedRateLimitLayer<ByValue, u32> {
 
 #[test]
 fn refusals_and_evictions_are_logged_with_their_fields() {
-    let events = Events::default();
-    let _guard = tracing::subscriber::set_default(events.clone());
+    let capture = Capture::default();
+    let _guard = capture.install();
     let layer = keyed(1);
     let limiter = layer.limiter();
     let now = limiter.origin();
@@ -41,65 +38,23 @@ fn refusals_and_evictions_are_logged_with_their_fields() {
         .check_key_at(&2, now + Duration::from_secs(120))
         .unwrap();
 
-    let events = events.0.lock().unwrap();
-    let refusal = events
-        .iter()
-        .find(|e| e.contains("request refused"))
-        .unwrap_or_else(|| panic!("{events:#?}"));
-    assert!(refusal.starts_with("TRACE seawall::governor"), "{refusal}");
-    assert!(refusal.contains("name=api"), "{refusal}");
-    assert!(refusal.contains("quota=\"client\""), "{refusal}");
-    assert!(refusal.contains("retry_after=60s"), "{refusal}");
+    let events = capture.events();
+    let refusals = capture.find("request refused");
+    let refusal = refusals.first().unwrap_or_else(|| panic!("{events:#?}"));
+    assert_eq!(refusal.level, Level::TRACE, "{refusal:?}");
+    assert_eq!(refusal.target, "seawall::governor", "{refusal:?}");
+    assert_eq!(refusal.field("name"), Some("api"), "{refusal:?}");
+    assert_eq!(refusal.field("quota"), Some("client"), "{refusal:?}");
+    assert_eq!(refusal.field("retry_after"), Some("60s"), "{refusal:?}");
 
-    let eviction = events
-        .iter()
-        .find(|e| e.contains("keys evicted"))
-        .unwrap_or_else(|| panic!("{events:#?}"));
-    assert!(
-        eviction.starts_with("DEBUG seawall::governor"),
-        "{eviction}"
+    let evictions = capture.find("keys evicted");
+    let eviction = evictions.first().unwrap_or_else(|| panic!("{events:#?}"));
+    assert_eq!(eviction.level, Level::DEBUG, "{eviction:?}");
+    assert_eq!(eviction.target, "seawall::governor", "{eviction:?}");
+    assert_eq!(eviction.field("evicted"), Some("1"), "{eviction:?}");
+    assert_eq!(
+        eviction.field("limited"),
+        Some("0"),
+        "idle at 120 s: {eviction:?}"
     );
-    assert!(eviction.contains("evicted=1"), "{eviction}");
-    assert!(eviction.contains("limited=0"), "idle at 120 s: {eviction}");
-}
-
-/// Records each event as `LEVEL target field=value ...`.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<String>>>);
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-}
-
-impl Subscriber for Events {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(Level::TRACE.into())
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let meta = event.metadata();
-        let mut line = Line(format!("{} {}", meta.level(), meta.target()));
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
 }

@@ -1,18 +1,14 @@
 //! Metrics of the drain, the gate and the back-off.
 
-#[path = "support/recorder.rs"]
-mod recorder;
-
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use seawall_handshake::{BackoffLayer, Drain, ReadinessGateLayer};
+use seawall_test_support::recorder::TestRecorder;
 use tokio_test::assert_ready_ok;
 use tower::{service_fn, ServiceExt};
 use tower_layer::Layer;
 use tower_test::mock;
-
-use recorder::TestRecorder;
 
 #[tokio::test(start_paused = true)]
 async fn the_drain_reports_its_state_and_the_gate_its_refusals() {

@@ -7,9 +7,6 @@
 //! enabled. Here every test installs its subscriber before it reaches a
 //! site, and no two tests share one.
 
-#[path = "support/capture.rs"]
-mod capture;
-
 use std::convert::Infallible;
 use std::error::Error;
 use std::fmt;
@@ -23,9 +20,8 @@ use seawall_core::rejection::{BulkheadFull, QuotaPolicy, RateLimited};
 use seawall_core::{BoxError, Deadline};
 use seawall_http::key::{ClientIp, PeerAddr};
 use seawall_http::{ErrorResponseLayer, ExtractDeadlineLayer, DEFAULT_DEADLINE_HEADER};
+use seawall_test_support::capture::Capture;
 use tower::{service_fn, Layer, ServiceBuilder, ServiceExt};
-
-use capture::Capture;
 
 #[tokio::test]
 async fn a_refusal_by_a_named_quota_is_answered_and_traced() {

@@ -8,10 +8,11 @@ use std::time::Duration;
 use seawall_core::health::{HealthRegistry, Status, Value};
 use seawall_shed::limit::Fixed;
 use seawall_shed::ShedLayer;
+use seawall_test_support::recorder::TestRecorder;
 use tokio_test::{assert_pending, assert_ready_ok, task};
 use tower_test::mock;
 
-use support::{Probe, TestRecorder};
+use support::Probe;
 
 #[tokio::test(start_paused = true)]
 async fn health_reports_the_limit_and_warns_at_it() {

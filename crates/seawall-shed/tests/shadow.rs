@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use seawall_shed::limit::Fixed;
 use seawall_shed::{BackPressureLayer, ShedLayer};
+use seawall_test_support::recorder::TestRecorder;
 use tokio_test::{assert_pending, assert_ready_ok, task};
 use tower_test::mock;
 
-use support::{overloaded, Probe, TestRecorder};
+use support::{overloaded, Probe};
 
 #[tokio::test(start_paused = true)]
 async fn shadow_mode_admits_over_the_limit_and_counts_what_it_would_shed() {

@@ -8,10 +8,11 @@
 mod support;
 
 use seawall_shed::ShedLayer;
+use seawall_test_support::capture::Capture;
 use tokio_test::assert_ready_ok;
 use tower_test::mock;
 
-use support::{Capture, Probe};
+use support::Probe;
 
 #[tokio::test(start_paused = true)]
 async fn material_limit_changes_are_logged_at_debug_and_refusals_at_trace() {
@@ -36,9 +37,9 @@ async fn material_limit_changes_are_logged_at_debug_and_refusals_at_trace() {
         response.await.unwrap();
     }
     let changes: Vec<_> = capture
-        .events()
+        .find("limit changed")
         .into_iter()
-        .filter(|e| e.target == "seawall::shed" && e.message == "limit changed")
+        .filter(|e| e.target == "seawall::shed")
         .collect();
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(changes.iter().all(|e| e.level == tracing::Level::DEBUG));
@@ -54,11 +55,7 @@ async fn material_limit_changes_are_logged_at_debug_and_refusals_at_trace() {
     let _held = service.call("held");
     assert_ready_ok!(service.poll_ready());
     service.call("refused").await.unwrap_err();
-    let shed: Vec<_> = capture
-        .events()
-        .into_iter()
-        .filter(|e| e.message == "request shed")
-        .collect();
+    let shed = capture.find("request shed");
     assert_eq!(shed.len(), 1);
     assert_eq!(shed[0].level, tracing::Level::TRACE);
     assert_eq!(shed[0].target, "seawall::shed");

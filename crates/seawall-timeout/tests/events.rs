@@ -5,24 +5,20 @@
 //! another thread installs one can leave it cached as disabled. Alone here,
 //! the events are seen every time.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use seawall_core::Deadline;
+use seawall_test_support::capture::{Capture, Captured};
 use seawall_timeout::TimeoutLayer;
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 use tower_test::{assert_request_eq, mock};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Subscriber};
+use tracing::Level;
 
 #[test]
 fn each_timeout_logs_a_trace_event_with_its_fields() {
     let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
+    let _guard = capture.install();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -30,7 +26,7 @@ fn each_timeout_logs_a_trace_event_with_its_fields() {
         .unwrap();
 
     runtime.block_on(ready_then_response_timeout());
-    let events = capture.take();
+    let events = timeout_events(&capture);
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(events.iter().all(|e| e.level == Level::TRACE));
 
@@ -47,7 +43,7 @@ fn each_timeout_logs_a_trace_event_with_its_fields() {
     assert_eq!(response["by_deadline"], "false");
 
     runtime.block_on(deadline_timeout());
-    let events = capture.take();
+    let events = timeout_events(&capture);
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].fields["by_deadline"], "true");
     assert_eq!(events[0].fields["limit"], "25ms");
@@ -55,7 +51,7 @@ fn each_timeout_logs_a_trace_event_with_its_fields() {
 
     // An answered call logs nothing.
     runtime.block_on(answered_call());
-    assert!(capture.take().is_empty());
+    assert!(timeout_events(&capture).is_empty());
 }
 
 async fn ready_then_response_timeout() {
@@ -110,64 +106,12 @@ fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// One captured event under seawall's timeout target.
-#[derive(Debug)]
-struct Captured {
-    level: Level,
-    fields: BTreeMap<String, String>,
-}
-
-/// A subscriber that keeps the events of `seawall::timeout`.
-#[derive(Debug, Clone, Default)]
-struct Capture {
-    events: Arc<Mutex<Vec<Captured>>>,
-}
-
-impl Capture {
-    fn take(&self) -> Vec<Captured> {
-        std::mem::take(&mut *self.events.lock().unwrap())
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        if event.metadata().target() != "seawall::timeout" {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        self.events.lock().unwrap().push(Captured {
-            level: *event.metadata().level(),
-            fields: fields.0,
-        });
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
-}
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
+/// The events of `seawall::timeout` since the last call, taken out of
+/// `capture`.
+fn timeout_events(capture: &Capture) -> Vec<Captured> {
+    capture
+        .take()
+        .into_iter()
+        .filter(|event| event.target == "seawall::timeout")
+        .collect()
 }

@@ -2,14 +2,11 @@
 //! and a bounded set of metric series. (The eviction event is tested in
 //! `tests/keyed_events.rs`, alone in its binary.)
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use seawall_breaker::{BreakerState, KEYED_HEALTH_KIND};
 use seawall_core::health::{HealthRegistry, Status, Value};
+use seawall_test_support::recorder::TestRecorder;
 use tower::Layer as _;
 use tower_test::mock;
 
@@ -108,91 +105,6 @@ async fn one_health_component_sums_up_every_key() {
     drop(service);
     drop(keyed);
     assert!(registry.snapshot().is_empty());
-}
-
-/// A metrics recorder keeping one value per series, gauges as `f64`.
-#[derive(Default)]
-struct TestRecorder {
-    series: Mutex<BTreeMap<String, Arc<Series>>>,
-}
-
-#[derive(Default)]
-struct Series(AtomicU64);
-
-impl metrics::CounterFn for Series {
-    fn increment(&self, value: u64) {
-        self.0.fetch_add(value, Ordering::Relaxed);
-    }
-
-    fn absolute(&self, value: u64) {
-        self.0.store(value, Ordering::Relaxed);
-    }
-}
-
-impl metrics::GaugeFn for Series {
-    fn increment(&self, value: f64) {
-        self.add(value);
-    }
-
-    fn decrement(&self, value: f64) {
-        self.add(-value);
-    }
-
-    fn set(&self, value: f64) {
-        self.0.store(value.to_bits(), Ordering::Relaxed);
-    }
-}
-
-impl Series {
-    fn add(&self, value: f64) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-                Some((f64::from_bits(bits) + value).to_bits())
-            });
-    }
-}
-
-impl TestRecorder {
-    fn series(&self, key: &Key) -> Arc<Series> {
-        let mut labels: Vec<_> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        labels.sort();
-        let name = format!("{}{{{}}}", key.name(), labels.join(","));
-        self.series.lock().unwrap().entry(name).or_default().clone()
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.series.lock().unwrap().keys().cloned().collect()
-    }
-
-    fn counter(&self, name: &str) -> u64 {
-        self.series.lock().unwrap()[name].0.load(Ordering::Relaxed)
-    }
-
-    fn gauge(&self, name: &str) -> f64 {
-        f64::from_bits(self.series.lock().unwrap()[name].0.load(Ordering::Relaxed))
-    }
-}
-
-impl Recorder for TestRecorder {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(self.series(key))
-    }
-
-    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::from_arc(self.series(key))
-    }
-
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,8 +2,6 @@
 //! the slowloris comparison with `axum::serve`, the connection cap and
 //! graceful shutdown over real TCP.
 
-#[path = "../support/recorder.rs"]
-mod recorder;
 mod slowloris;
 mod tcp;
 
@@ -11,10 +9,9 @@ use std::time::Duration;
 
 use axum::{routing::get, Router};
 use seawall_handshake::serve::Server;
+use seawall_test_support::recorder::TestRecorder;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::time::Instant;
-
-use recorder::TestRecorder;
 
 const HEAD: &[u8] = b"GET / HTTP/1.1\r\nhost: test\r\n\r\n";
 const HALF_HEAD: &[u8] = b"GET / HTTP/1.1\r\nhost: te";
