@@ -1,6 +1,6 @@
 //! What operators see of a keyed layer: the handle, one health component
 //! and a bounded set of metric series. (The eviction event is tested in
-//! `tests/keyed_events.rs`, alone in its binary.)
+//! `tests/events.rs`, a binary where every test subscribes first.)
 
 use std::time::Duration;
 
