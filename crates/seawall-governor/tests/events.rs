@@ -6,24 +6,13 @@
 //! with no subscriber, while one is installed here, could leave it cached
 //! as never enabled. Keep it so: a test added here installs first.
 
+mod support;
+
 use std::time::Duration;
 
-use seawall_governor::{KeyedRateLimitLayer, Quota, RateLimitLayer};
 use seawall_test_support::capture::Capture;
+use support::keyed;
 use tracing::Level;
-
-type ByValue = fn(&u32) -> Option<u32>;
-
-fn keyed(capacity: usize) -> KeyedRateLimitLayer<ByValue, u32> {
-    RateLimitLayer::builder()
-        .name("api")
-        .quota(Quota::per_second(10).named("global"))
-        .key_by((|n: &u32| if *n == 0 { None } else { Some(*n) }) as ByValue)
-        .key_quota(Quota::per_minute(1).named("client"))
-        .capacity(capacity)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn refusals_and_evictions_are_logged_with_their_fields() {

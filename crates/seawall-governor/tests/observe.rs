@@ -1,22 +1,12 @@
 //! Metrics and health reports (the log events are in `events.rs`).
 
+mod support;
+
 use seawall_core::health::{HealthRegistry, Status, Value};
-use seawall_governor::{KeyedRateLimitLayer, Quota, RateLimitLayer};
+use seawall_governor::{Quota, RateLimitLayer};
 use seawall_test_support::recorder::TestRecorder;
+use support::{keyed, ByValue};
 use tokio::time::Instant;
-
-type ByValue = fn(&u32) -> Option<u32>;
-
-fn keyed(capacity: usize) -> KeyedRateLimitLayer<ByValue, u32> {
-    RateLimitLayer::builder()
-        .name("api")
-        .quota(Quota::per_second(10).named("global"))
-        .key_by((|n: &u32| if *n == 0 { None } else { Some(*n) }) as ByValue)
-        .key_quota(Quota::per_minute(1).named("client"))
-        .capacity(capacity)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn metrics_count_refusals_by_quota_and_keys() {

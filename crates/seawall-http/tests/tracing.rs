@@ -20,8 +20,19 @@ use seawall_core::rejection::{BulkheadFull, QuotaPolicy, RateLimited};
 use seawall_core::{BoxError, Deadline};
 use seawall_http::key::{ClientIp, PeerAddr};
 use seawall_http::{ErrorResponseLayer, ExtractDeadlineLayer, DEFAULT_DEADLINE_HEADER};
-use seawall_test_support::capture::Capture;
+use seawall_test_support::capture::{Capture, Captured};
 use tower::{service_fn, Layer, ServiceBuilder, ServiceExt};
+
+/// The first event under seawall-http's target, which must be at trace.
+fn http_trace(capture: &Capture) -> Captured {
+    let event = capture
+        .events()
+        .into_iter()
+        .find(|e| e.target == "seawall::http")
+        .expect("a seawall::http event");
+    assert_eq!(event.level, tracing::Level::TRACE);
+    event
+}
 
 #[tokio::test]
 async fn a_refusal_by_a_named_quota_is_answered_and_traced() {
@@ -46,12 +57,7 @@ async fn a_refusal_by_a_named_quota_is_answered_and_traced() {
     );
     assert_eq!(response.headers()["ratelimit"], r#""login";r=0;t=13"#);
 
-    let events = capture.events();
-    let event = events
-        .iter()
-        .find(|e| e.target == "seawall::http")
-        .expect("a seawall::http event");
-    assert_eq!(event.level, tracing::Level::TRACE);
+    let event = http_trace(&capture);
     assert_eq!(event.field("pattern"), Some("governor"));
     assert_eq!(event.field("retry_after"), Some("13"));
     assert_eq!(event.field("policy"), Some("login"));
@@ -123,12 +129,7 @@ async fn a_rejection_is_traced_with_its_answer() {
     let response = answer_error(refused.into()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    let events = capture.events();
-    let event = events
-        .iter()
-        .find(|e| e.target == "seawall::http")
-        .expect("a seawall::http event");
-    assert_eq!(event.level, tracing::Level::TRACE);
+    let event = http_trace(&capture);
     assert_eq!(event.field("status"), Some("503"));
     assert_eq!(event.field("pattern"), Some("bulkhead"));
     assert_eq!(event.field("retry_after"), Some("2"));
