@@ -21,8 +21,10 @@ pub const HEALTH_KIND: &str = "circuit_breaker";
 impl Breaker {
     /// Registers the breaker in `registry`, critical for readiness if its
     /// configuration says so. The registry holds it weakly: the entry goes
-    /// when the last reference to the breaker does. For a breaker behind a
-    /// layer, register through
+    /// when the last reference to the breaker does, so register it before
+    /// its first call: a call that ended earlier may have left a reference
+    /// as its thread's spare (see the crate's Limitations). For a breaker
+    /// behind a layer, register through
     /// [`CircuitBreakerLayer::with_health`](crate::CircuitBreakerLayer::with_health)
     /// instead, which ties the entry to the layer, its services and their
     /// handles.

@@ -19,7 +19,9 @@
 //! [`CircuitBreakerLayer::with_health`](crate::CircuitBreakerLayer::with_health)).
 //! A reference that is the breaker's last is dropped, not kept, and a
 //! breaker registered by hand ([`Breaker::register_health`]), whose entry
-//! lasts as long as its memory, is never kept as a spare.
+//! lasts as long as its memory, is not kept as a spare once registered
+//! (register it before its first call: a spare left by an earlier call
+//! stays until its thread moves on).
 
 use std::sync::Arc;
 

@@ -309,7 +309,8 @@
 //!   handles that used it are gone, until that thread ends a call through
 //!   another breaker or exits. The health entry a layer registers goes
 //!   with them regardless; a breaker registered by hand with
-//!   [`Breaker::register_health`] is never kept as a spare. Keyed breakers
+//!   [`Breaker::register_health`] before its first call is never kept as a
+//!   spare. Keyed breakers
 //!   and [`Permit`]s clone and drop their reference instead.
 //! - A call admitted while closed and still running when the breaker trips
 //!   is not counted (its outcome belongs to a period that is over).
