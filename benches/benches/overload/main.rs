@@ -28,7 +28,8 @@
 //! `OVERLOAD_MODES` (`bare,tower,seawall`), `OVERLOAD_PERMITS` (8),
 //! `OVERLOAD_SERVICE_MS` (10), `OVERLOAD_OBJECTIVE_MS` (100),
 //! `OVERLOAD_CONNECTIONS` (128), `OVERLOAD_CAPACITY_MS` (2000),
-//! `OVERLOAD_GRACE_MS` (1000). The defaults take
+//! `OVERLOAD_GRACE_MS` (1000); `OVERLOAD_TRACE` names a directory for a
+//! trace of each run (see `trace.rs`). The defaults take
 //! about two minutes; `OVERLOAD_ROUNDS=1 OVERLOAD_PHASE_MS=1000` about
 //! twenty-five seconds.
 
@@ -43,6 +44,7 @@ mod config;
 mod generator;
 mod report;
 mod server;
+mod trace;
 
 use std::io::{BufRead, BufReader};
 use std::process::{ExitCode, Stdio};
@@ -110,7 +112,8 @@ fn run() -> Result<(), String> {
                 config.rounds,
                 mode.name()
             );
-            let run = open_loop(mode, &config, &pinning, &exe, &rates)?;
+            let stem = format!("{}-{}", mode.name(), round + 1);
+            let run = open_loop(mode, &config, &pinning, &exe, &rates, &stem)?;
             figures[m].push(report::analyse(&run, &config, capacity));
         }
     }
@@ -167,6 +170,7 @@ fn open_loop(
     pinning: &affinity::Pinning,
     exe: &std::path::Path,
     rates: &[f64],
+    stem: &str,
 ) -> Result<Run, String> {
     let server = Server::start(mode, config.permits, config.service_time)?;
     let args = generator::open_args(
@@ -176,14 +180,31 @@ fn open_loop(
         config.grace,
         rates,
     );
-    let result = drive(&server, pinning.generator_command(exe, &args));
+    let command = pinning.generator_command(exe, &args);
+    let result = match trace::directory() {
+        None => drive(&server, command, None),
+        Some(dir) => {
+            let timeline = trace::Timeline::new();
+            let result = std::thread::scope(|scope| {
+                scope.spawn(|| timeline.sample(&server));
+                let result = drive(&server, command, Some(&timeline));
+                timeline.stop();
+                result
+            });
+            result.and_then(|run| timeline.write(&dir, stem, &run.records).map(|()| run))
+        }
+    };
     server.stop();
     result
 }
 
 /// Runs the generator and reads its stdout: the server's CPU time is taken
 /// at each phase marker as it arrives, the records at the end.
-fn drive(server: &Server, mut command: std::process::Command) -> Result<Run, String> {
+fn drive(
+    server: &Server,
+    mut command: std::process::Command,
+    timeline: Option<&trace::Timeline>,
+) -> Result<Run, String> {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -202,6 +223,9 @@ fn drive(server: &Server, mut command: std::process::Command) -> Result<Run, Str
             if let Some(i) = i.trim().parse::<usize>().ok().filter(|&i| i < LOADS.len()) {
                 cpu[i] = server.cpu_time();
                 limits[i] = server.limit();
+                if let Some(timeline) = timeline {
+                    timeline.phase(i);
+                }
             }
         } else if line == "END" {
             cpu[LOADS.len()] = server.cpu_time();

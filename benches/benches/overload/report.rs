@@ -311,6 +311,30 @@ pub(crate) fn table(mode: Mode, config: &Config, capacity: f64, rounds: &[Figure
         median(rounds.iter().map(|r| r.recovery).collect()).map_or_else(|| "-".to_owned(), |r| r.to_string()),
         recoveries.join(", "),
     );
+    // The p99 target is a ratio, and the table's whole milliseconds can
+    // hide which side of it a run fell on.
+    let ratios: Vec<String> = LOADS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, load)| {
+            let per_round: Vec<String> = rounds
+                .iter()
+                .map(|r| match (r.phases[i].ok_p99, r.unloaded_p99) {
+                    (Some(p99), Some(unloaded)) if !unloaded.is_zero() => {
+                        format!("{:.2}", p99.as_secs_f64() / unloaded.as_secs_f64())
+                    }
+                    _ => "-".to_owned(),
+                })
+                .collect();
+            format!("{load}x {}", per_round.join("/"))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "p99 of successes over the unloaded p99, per load, per round: {}",
+        ratios.join("  ")
+    );
     let goodputs: Vec<String> = rounds
         .iter()
         .map(|r| {

@@ -196,6 +196,14 @@ impl Server {
         }
     }
 
+    /// Slots in use now, if the mode's limit is learned.
+    pub(crate) fn in_flight(&self) -> Option<usize> {
+        match &self.limit {
+            Limit::Learned(handle) => Some(handle.in_flight()),
+            _ => None,
+        }
+    }
+
     /// Stops the server at once: the runtime is dropped with every
     /// connection and every request still waiting in it.
     pub(crate) fn stop(mut self) {
