@@ -309,6 +309,23 @@ fn gradient_backs_off_when_latency_doubles_and_recovers() {
 }
 
 #[test]
+fn gradient_cuts_a_limit_held_while_app_limited_within_a_round_trip() {
+    // Six calls at a time against a service that carries 10: app-limited,
+    // so the limit stays at its initial 20, untried above 6.
+    let service = Service::new(10, 10);
+    let mut sim = Simulation::new(gradient());
+    sim.run(&service, 6, 2_000);
+    assert_eq!(sim.limit, Gradient::DEFAULT_INITIAL_LIMIT);
+
+    // Demand jumps to four times capacity. After one round trip (the 20
+    // calls the old limit let in) the limit is within 10% of 10 already;
+    // smoothed cuts alone left it at 15.
+    let after = sim.round(&service, 40);
+    assert!(within_ten_percent(after, 10), "{after}");
+    assert_holds(&mut sim, &service, 40, 10);
+}
+
+#[test]
 fn gradient_stays_put_when_app_limited() {
     let service = Service::new(100, 10);
     let mut sim = Simulation::new(gradient());

@@ -39,6 +39,10 @@ const SPREAD_CLIP: f64 = 4.0;
 /// latency), so that a spread learned as zero can still grow.
 const SPREAD_FLOOR: f64 = 0.002;
 
+/// How far above the concurrency lately proven the limit must be for the
+/// part above to count as untried and be cut at once.
+const UNTRIED_MARGIN: f64 = 1.5;
+
 /// The highest tolerance accepted; beyond it the limit would let latency
 /// grow tenfold before reacting.
 const MAX_TOLERANCE: f64 = 10.0;
@@ -100,6 +104,40 @@ pub struct Gradient {
     long_at_probe: f64,
     /// Samples still to come before the limit may grow after a probe.
     probe_hold: usize,
+    /// The concurrency lately seen to keep latency within tolerance.
+    proven: Proven,
+    /// Samples still to come, after the untried part of the limit was cut,
+    /// from calls admitted before: they hold further cuts.
+    untried_hold: usize,
+}
+
+/// The highest admission-time `in_flight` of samples whose latency stayed
+/// within tolerance, over the last one or two long windows of samples: a
+/// sliding maximum in two buckets, so that it neither fades between
+/// samples nor outlives a change for long.
+#[derive(Debug, Clone, Copy, Default)]
+struct Proven {
+    current: usize,
+    previous: usize,
+    samples: usize,
+}
+
+impl Proven {
+    fn record(&mut self, in_flight: Option<usize>, window: usize) {
+        if self.samples >= window {
+            self.previous = self.current;
+            self.current = 0;
+            self.samples = 0;
+        }
+        self.samples += 1;
+        if let Some(in_flight) = in_flight {
+            self.current = self.current.max(in_flight);
+        }
+    }
+
+    fn get(&self) -> usize {
+        self.current.max(self.previous)
+    }
 }
 
 impl Gradient {
@@ -283,17 +321,28 @@ impl LimitAlgorithm for Gradient {
             self.long += self.long_weight * (short - self.long);
         }
 
+        // The concurrency the service has lately carried without queueing,
+        // by calls whose own latency stayed within tolerance.
+        let long = self.long.max(f64::MIN_POSITIVE);
+        let own = (capped / long).max(1.0);
+        let within = own <= config.tolerance;
+        self.proven
+            .record(within.then_some(sample.in_flight), config.long_window);
+
         // Last, the limit. Above tolerance it is cut in proportion; within
         // half the tolerance it grows; in between it holds. While the
         // service is app-limited it does neither: latency at a concurrency
         // well below the limit is not of the limit's making, and flat
         // latency there says nothing about higher load. Growth also waits
         // for a running probe.
-        let long = self.long.max(f64::MIN_POSITIVE);
         let ratio_to_baseline = short / long;
         let grow_below = 1.0 + (config.tolerance - 1.0) / 2.0;
         if !app_limited {
-            if ratio_to_baseline > config.tolerance {
+            if ratio_to_baseline > config.tolerance && self.untried_hold > 0 {
+                // Calls admitted under an untried limit just cut, still
+                // finishing: they queued behind one another, not behind the
+                // limit in force now.
+            } else if ratio_to_baseline > config.tolerance {
                 // Aimed at the middle of the band, not its edge, so that the
                 // limit lands inside it rather than on the boundary.
                 // The cut is sized by this call: the concurrency it saw and
@@ -301,9 +350,25 @@ impl LimitAlgorithm for Gradient {
                 // older, higher limit still finish slow; sizing the cut of
                 // the lower limit by their latency would cut twice for one
                 // excess and undershoot the service's capacity.
-                let own = (capped / long).max(1.0);
                 let gradient = (grow_below / own).max(config.min_ratio);
                 let target = (sample.in_flight as f64 * gradient).min(self.estimate);
+
+                // The cut is smoothed over round trips, so that noise does
+                // not swing the limit. But the part of a limit well above
+                // any concurrency lately carried without queueing has never
+                // been tried (the limit was held while the service was
+                // app-limited, say): it goes at once, before more calls
+                // queue under it. The slot above the proven concurrency
+                // stays, as the estimate's fraction is never in use.
+                let tried = self.proven.get() as f64 + 1.0;
+                if self.estimate > tried * UNTRIED_MARGIN {
+                    self.untried_hold = self.estimate as usize;
+                    self.estimate = tried.max(target);
+                    // Latency is known at the concurrency cut to, as a
+                    // probe would have shown it: the next probe can wait.
+                    self.since_probe = 0;
+                    self.long_at_probe = self.long;
+                }
                 self.step_towards(target);
             } else if ratio_to_baseline <= grow_below && self.probe_hold == 0 {
                 let target = self.estimate * (1.0 + config.headroom);
@@ -314,6 +379,7 @@ impl LimitAlgorithm for Gradient {
         // Now and then, a probe: without it, a baseline first measured
         // while the service was already queueing would never learn better.
         self.probe_hold = self.probe_hold.saturating_sub(1);
+        self.untried_hold = self.untried_hold.saturating_sub(1);
         if !app_limited {
             self.since_probe += 1;
         }

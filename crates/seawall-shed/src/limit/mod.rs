@@ -122,6 +122,24 @@
 //!   If latency rises for a reason concurrency cannot fix (a slower
 //!   dependency), the limit keeps falling to `min_limit`; there the baseline
 //!   learns the new latency and the limit climbs again.
+//! - **An untried limit goes at once.** The cut above is smoothed over
+//!   round trips so that noise cannot swing the limit, but that is too
+//!   slow for a limit that was never in use: one held at its initial value
+//!   through an app-limited spell, when load then jumps past capacity.
+//!   Every call admitted under it queues while the smoothed cut catches up.
+//!   So the algorithm keeps the highest concurrency lately carried without
+//!   queueing (the `in_flight` of samples whose own latency stayed within
+//!   tolerance, over the last one or two `long_window`s of samples); when a
+//!   cut is due and the limit is more than 1.5 times that plus one, the
+//!   limit drops at once to that plus one (or to the cut's aim, if higher),
+//!   and the smoothed cut goes on from there. The calls admitted under the
+//!   old limit still finish slow, having queued behind one another, so
+//!   for as many samples as that limit allowed they do not cut it again,
+//!   and the next probe waits, since the cut has just shown the latency a
+//!   probe would. A limit in use is always within that margin, so noise
+//!   sees only the smoothed cut. In the overload experiment this took the
+//!   jump from 1x to 2x capacity from some 60 ms of queueing to under
+//!   20 ms (see `docs/benchmarks.md`).
 //! - **Probes.** A baseline first measured while the service was already
 //!   queueing (a restart under load) would otherwise never learn better, so
 //!   now and then the limit is cut at once to `limit / t^2` (at most 0.9 of

@@ -1,6 +1,6 @@
 //! The gradient's settings and their checks.
 
-use super::{Gradient, FIRST_PROBE_GAP, MAX_TOLERANCE};
+use super::{Gradient, Proven, FIRST_PROBE_GAP, MAX_TOLERANCE};
 use crate::limit::error::{at_least_one, limits, ratio, InvalidConfig};
 
 /// Builds a [`Gradient`]; made by [`Gradient::builder`].
@@ -154,6 +154,8 @@ impl GradientBuilder {
             probe_gap: FIRST_PROBE_GAP.min(self.probe_interval),
             long_at_probe: f64::INFINITY,
             probe_hold: 0,
+            proven: Proven::default(),
+            untried_hold: 0,
             config: self,
         })
     }

@@ -186,6 +186,38 @@ fn one_outlier_does_not_collapse_the_limit() {
 }
 
 #[test]
+fn cuts_an_untried_limit_at_once() {
+    // Held at 20 while the service was app-limited at 8 calls of 10 ms.
+    let mut gradient = Gradient::builder().initial_limit(20).build().unwrap();
+    for _ in 0..200 {
+        assert_eq!(gradient.update(&sample(10, 8)), 20);
+    }
+
+    // Then the load rises past what the service carries: a call admitted
+    // with 12 in flight took twice the baseline. The limit above 9 (the
+    // 8 proven, and a slot) was never tried and goes at once, and the
+    // smoothed cut goes on from there; that cut alone would have left 19.
+    let cut = gradient.update(&sample(20, 12));
+    assert_eq!(cut, 8);
+
+    // Calls admitted under the old limit keep finishing slow, for fewer
+    // samples than it let in; they do not cut it again.
+    for _ in 0..15 {
+        assert_eq!(gradient.update(&sample(30, 20)), cut);
+    }
+}
+
+#[test]
+fn cuts_a_limit_in_use_a_little_at_a_time() {
+    // The same slow call against a limit of 40 proven in use: the cut is
+    // the smoothed one, a fraction of a round trip's worth.
+    let mut gradient = Gradient::builder().initial_limit(40).build().unwrap();
+    let before = feed(&mut gradient, 10, 200);
+    let after = gradient.update(&sample(20, before));
+    assert!(after < before && after + 2 >= before, "{before} -> {after}");
+}
+
+#[test]
 fn baseline_does_not_rise_while_the_limit_is_in_use() {
     let mut gradient = Gradient::builder().initial_limit(100).build().unwrap();
     feed(&mut gradient, 10, 100);
