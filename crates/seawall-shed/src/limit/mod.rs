@@ -213,6 +213,11 @@
 //!   more widely from call to call, raise `short_window` (a slower
 //!   reaction) or the tolerance (a higher settling point, and more
 //!   queueing).
+//! - The untried part of a limit goes at once only above 1.5 times the
+//!   concurrency lately proven, and only down to that concurrency plus
+//!   one. A limit less far above it, or a service that lost capacity while
+//!   it was app-limited, still comes down by the smoothed cut, with a
+//!   round trip or more of queueing on the way.
 //! - While app-limited, the limit ignores latency: if a service slows down
 //!   while its load stays below half the limit, the limit stays where it
 //!   was (the baseline slowly learns the slower latency) and reacts only
