@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seawall_core::BoxError;
+use seawall_shed::limit::Gradient;
 use seawall_shed::{Overloaded, ShedHandle, ShedLayer};
 use tokio::time::{Instant, MissedTickBehavior};
 use tower::{service_fn, Service, ServiceExt};
@@ -203,4 +204,50 @@ async fn the_limit_learned_through_the_service_settles_near_the_ideal_concurrenc
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(shed.in_flight(), 0);
     assert_eq!(simulated.in_flight.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_held_while_app_limited_comes_down_as_soon_as_load_arrives() {
+    // C = 40 at 20 ms: 2 calls per ms. The limit starts at 100.
+    const C: usize = 40;
+    let simulated = Simulated::new(C);
+    let inner = {
+        let simulated = simulated.clone();
+        service_fn(move |()| {
+            let simulated = simulated.clone();
+            async move {
+                let n = simulated.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(simulated.latency(n)).await;
+                simulated.in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, BoxError>(())
+            }
+        })
+    };
+    let gradient = Gradient::builder().initial_limit(100).build().unwrap();
+    let layer = ShedLayer::builder()
+        .name("untried")
+        .algorithm(gradient)
+        .build()
+        .unwrap();
+    let shed = layer.handle();
+    let service = layer.layer(inner);
+
+    // Half the capacity for a second: about 20 in flight against 100,
+    // app-limited, so the limit stays where it was, untried above 20.
+    let quiet = load(&service, &shed, 1, Duration::from_secs(1), C).await;
+    assert_eq!(shed.limit(), 100, "{quiet:?}");
+
+    // Then twice the capacity. The first calls that queue show the limit
+    // was far too high, and the untried part goes at once. Measured:
+    // within 10% of C 39 ms in (readings come every 10 ms), settled at
+    // 43; with the smoothed cut alone, 159 ms.
+    let busy = load(&service, &shed, 4, Duration::from_secs(2), C).await;
+    assert!(
+        busy.reached.is_some_and(|t| t <= Duration::from_millis(50)),
+        "{busy:?}"
+    );
+    assert!(within_ten_percent(busy.settled, C), "{busy:?}");
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(shed.in_flight(), 0);
 }
