@@ -68,8 +68,9 @@ impl Drop for Lease {
     }
 }
 
-/// The thread's spare. Under loom there is none: the models explore the
-/// breaker, and loom's threads are not the host's.
+/// The thread's spare (see `seawall_core::spare`). Under loom there is
+/// none: the models explore the breaker, and loom's threads are not the
+/// host's.
 #[cfg(not(seawall_loom))]
 mod spare {
     use std::cell::Cell;
@@ -81,35 +82,14 @@ mod spare {
         static SPARE: Cell<Option<Arc<Breaker>>> = const { Cell::new(None) };
     }
 
-    /// The spare, if it is a reference to `breaker`; another breaker's
-    /// stays where it is.
     #[inline]
     pub(super) fn take(breaker: &Arc<Breaker>) -> Option<Arc<Breaker>> {
-        SPARE
-            .try_with(|slot| {
-                let spare = slot.take()?;
-                if Arc::ptr_eq(&spare, breaker) {
-                    Some(spare)
-                } else {
-                    slot.set(Some(spare));
-                    None
-                }
-            })
-            .ok()
-            .flatten()
+        seawall_core::spare::take(&SPARE, breaker)
     }
 
-    /// Keeps `breaker` as the spare, unless nothing else holds it.
     #[inline]
     pub(super) fn give_back(breaker: Arc<Breaker>) {
-        // The last reference: no service is left to use it again.
-        if Arc::strong_count(&breaker) == 1 {
-            return;
-        }
-        // Whatever was there is dropped after the slot is let go, since
-        // dropping it may free a breaker.
-        let replaced = SPARE.try_with(|slot| slot.replace(Some(breaker)));
-        drop(replaced);
+        seawall_core::spare::give_back(&SPARE, breaker);
     }
 }
 

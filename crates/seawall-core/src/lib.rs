@@ -37,6 +37,7 @@ pub mod health;
 pub mod names;
 pub mod outcome;
 pub mod rejection;
+pub mod spare;
 
 pub use classify::{Classify, DefaultClassifier};
 pub use config::ConfigError;
