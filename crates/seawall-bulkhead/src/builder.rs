@@ -14,7 +14,7 @@ use crate::error::ConfigError;
 use crate::key::NoPartitionKey;
 use crate::layer::BulkheadLayer;
 use crate::limiter::{Limiter, PartitionSpec, MAX_PARTITIONS};
-use crate::shared::{Metrics, Shared, Waiters};
+use crate::shared::{Entry, Metrics, Shared, Waiters};
 
 /// The `Retry-After` hint a refusal carries unless configured.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -193,9 +193,10 @@ impl<K> Builder<K> {
                 notify: Arc::new(Notify::new()),
             },
         });
-        if let Some(registry) = &self.health {
-            registry.register(Component::new(name, "bulkhead"), &shared);
-        }
+        let entry = self
+            .health
+            .as_ref()
+            .map(|registry| Entry::register(&shared, registry, Component::new(name, "bulkhead")));
         tracing::debug!(
             target: seawall_core::names::target::BULKHEAD,
             name = %shared.name,
@@ -204,7 +205,7 @@ impl<K> Builder<K> {
             partitions = shared.limiter.partitions().count(),
             "bulkhead built"
         );
-        Ok(BulkheadLayer::from_parts(shared, self.key))
+        Ok(BulkheadLayer::from_parts(shared, entry, self.key))
     }
 
     fn push_partition(

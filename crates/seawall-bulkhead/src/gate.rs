@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use seawall_core::rejection::BulkheadFull;
 
-use crate::shared::{Permit, Shared};
+use crate::layer::BulkheadHandle;
+use crate::shared::{Entry, Permit, Shared};
 use crate::wait::{Step, Wait};
 
 /// A service's view of the bulkhead.
@@ -18,6 +19,8 @@ use crate::wait::{Step, Wait};
 /// request moves only the permit, two words, in and out of the gate.
 pub(crate) struct Gate {
     shared: Arc<Shared>,
+    /// Held, never read: it keeps the bulkhead in the health registry.
+    entry: Option<Arc<Entry>>,
     phase: Phase,
     /// Held from admission to `call`; always `None` for a partitioned
     /// bulkhead, which takes its permit in `call`.
@@ -41,9 +44,10 @@ enum Phase {
 }
 
 impl Gate {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, entry: Option<Arc<Entry>>) -> Self {
         Gate {
             shared,
+            entry,
             phase: Phase::Idle,
             permit: None,
             waited: None,
@@ -51,8 +55,15 @@ impl Gate {
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    /// A handle on the same bulkhead.
+    pub(crate) fn handle(&self) -> BulkheadHandle {
+        BulkheadHandle::new(self.shared.clone(), self.entry.clone())
+    }
+
+    /// A gate for a clone of the service: the same bulkhead, nothing
+    /// reserved.
+    pub(crate) fn unreserved(&self) -> Gate {
+        Gate::new(self.shared.clone(), self.entry.clone())
     }
 
     /// Whether the partition key must be read from the request at `call`.

@@ -18,7 +18,7 @@ use crate::gate::Gate;
 use crate::key::{NoPartitionKey, PartitionKey};
 use crate::layer::{BulkheadHandle, BulkheadLayer};
 use crate::service::Bulkhead;
-use crate::shared::Shared;
+use crate::shared::{Entry, Shared};
 
 /// Applies an [`HttpBulkhead`]; made by [`BulkheadLayer::into_http`].
 ///
@@ -26,6 +26,7 @@ use crate::shared::Shared;
 /// of it.
 pub struct HttpBulkheadLayer<K = NoPartitionKey> {
     shared: Arc<Shared>,
+    entry: Option<Arc<Entry>>,
     key: K,
 }
 
@@ -54,15 +55,15 @@ impl<K> BulkheadLayer<K> {
     /// Turns this layer into one whose permits last until the response body
     /// ends. The two layers share the same permits.
     pub fn into_http(self) -> HttpBulkheadLayer<K> {
-        let (shared, key) = self.into_parts();
-        HttpBulkheadLayer { shared, key }
+        let (shared, entry, key) = self.into_parts();
+        HttpBulkheadLayer { shared, entry, key }
     }
 }
 
 impl<K> HttpBulkheadLayer<K> {
     /// A handle to read the bulkhead's occupancy.
     pub fn handle(&self) -> BulkheadHandle {
-        BulkheadHandle::new(self.shared.clone())
+        BulkheadHandle::new(self.shared.clone(), self.entry.clone())
     }
 }
 
@@ -71,7 +72,11 @@ impl<S, K: Clone> Layer<S> for HttpBulkheadLayer<K> {
 
     fn layer(&self, inner: S) -> Self::Service {
         HttpBulkhead {
-            bulkhead: Bulkhead::from_parts(inner, self.key.clone(), Gate::new(self.shared.clone())),
+            bulkhead: Bulkhead::from_parts(
+                inner,
+                self.key.clone(),
+                Gate::new(self.shared.clone(), self.entry.clone()),
+            ),
         }
     }
 }
@@ -143,6 +148,7 @@ impl<K: Clone> Clone for HttpBulkheadLayer<K> {
     fn clone(&self) -> Self {
         HttpBulkheadLayer {
             shared: self.shared.clone(),
+            entry: self.entry.clone(),
             key: self.key.clone(),
         }
     }

@@ -11,7 +11,7 @@ use crate::builder::Builder;
 use crate::gate::Gate;
 use crate::key::NoPartitionKey;
 use crate::service::Bulkhead;
-use crate::shared::Shared;
+use crate::shared::{Entry, Shared};
 
 /// Applies a [`Bulkhead`] to services; every service it builds draws on the
 /// same permits.
@@ -32,6 +32,7 @@ use crate::shared::Shared;
 /// ```
 pub struct BulkheadLayer<K = NoPartitionKey> {
     shared: Arc<Shared>,
+    entry: Option<Arc<Entry>>,
     key: K,
 }
 
@@ -40,6 +41,8 @@ pub struct BulkheadLayer<K = NoPartitionKey> {
 #[derive(Clone)]
 pub struct BulkheadHandle {
     shared: Arc<Shared>,
+    /// Held, never read: it keeps the bulkhead in the health registry.
+    _entry: Option<Arc<Entry>>,
 }
 
 impl BulkheadLayer {
@@ -64,20 +67,24 @@ impl BulkheadLayer {
 }
 
 impl<K> BulkheadLayer<K> {
-    pub(crate) fn from_parts(shared: Arc<Shared>, key: K) -> Self {
-        BulkheadLayer { shared, key }
+    pub(crate) fn from_parts(shared: Arc<Shared>, entry: Option<Arc<Entry>>, key: K) -> Self {
+        BulkheadLayer { shared, entry, key }
+    }
+
+    /// The bulkhead itself, for the crate's own tests.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     #[cfg(feature = "http")]
-    pub(crate) fn into_parts(self) -> (Arc<Shared>, K) {
-        (self.shared, self.key)
+    pub(crate) fn into_parts(self) -> (Arc<Shared>, Option<Arc<Entry>>, K) {
+        (self.shared, self.entry, self.key)
     }
 
     /// A handle to read the bulkhead's occupancy.
     pub fn handle(&self) -> BulkheadHandle {
-        BulkheadHandle {
-            shared: self.shared.clone(),
-        }
+        BulkheadHandle::new(self.shared.clone(), self.entry.clone())
     }
 }
 
@@ -85,7 +92,8 @@ impl<S, K: Clone> Layer<S> for BulkheadLayer<K> {
     type Service = Bulkhead<S, K>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Bulkhead::from_parts(inner, self.key.clone(), Gate::new(self.shared.clone()))
+        let gate = Gate::new(self.shared.clone(), self.entry.clone());
+        Bulkhead::from_parts(inner, self.key.clone(), gate)
     }
 }
 
@@ -93,6 +101,7 @@ impl<K: Clone> Clone for BulkheadLayer<K> {
     fn clone(&self) -> Self {
         BulkheadLayer {
             shared: self.shared.clone(),
+            entry: self.entry.clone(),
             key: self.key.clone(),
         }
     }
@@ -108,8 +117,11 @@ impl<K> fmt::Debug for BulkheadLayer<K> {
 }
 
 impl BulkheadHandle {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        BulkheadHandle { shared }
+    pub(crate) fn new(shared: Arc<Shared>, entry: Option<Arc<Entry>>) -> Self {
+        BulkheadHandle {
+            shared,
+            _entry: entry,
+        }
     }
 
     /// The bulkhead's configured name.

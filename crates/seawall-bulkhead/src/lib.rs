@@ -137,7 +137,9 @@
 //! the metrics recorder before building. Each refusal is logged at `trace`
 //! under the target `seawall::bulkhead`. With [`Builder::health`] the
 //! bulkhead reports its occupancy as a health component of kind
-//! `"bulkhead"`, in state `warn` while every permit is taken.
+//! `"bulkhead"`, in state `warn` while every permit is taken; the
+//! component stays in the registry while the layer, one of its services or
+//! a handle is alive.
 //!
 //! # Limitations
 //!
@@ -157,11 +159,18 @@
 //!   permit even if its partition's reserve frees up meanwhile.
 //! - The occupancy a [`BulkheadHandle`] or the health report reads is a sum
 //!   of counters read one after another, not a snapshot.
+//! - A permit that goes back leaves its reference to the bulkhead with its
+//!   thread, for the next permit that thread takes (this saves two locked
+//!   instructions per request). So a dropped bulkhead's memory (its
+//!   counters, settings and metric handles) can outlive it until that
+//!   thread gives back a permit of another bulkhead or exits: at most one
+//!   bulkhead per thread.
 
 mod builder;
 mod gate;
 mod key;
 mod layer;
+mod lease;
 mod limiter;
 mod service;
 mod shared;

@@ -17,6 +17,7 @@
 //! releases racing for the last permits, through the public service.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use crate::sync::{AtomicUsize, Ordering};
@@ -38,9 +39,12 @@ pub(crate) struct Limiter {
 /// the figures. A `u64` rather than a `usize` so that every `u32` index
 /// fits on every target.
 ///
-/// 0 is the pool; partition `i` is `(i + 1) * 2`, plus 1 when borrowed.
+/// 1 is the pool; partition `i` is `(i + 1) * 2`, plus 1 when borrowed.
+/// Never 0, so that `Option<Permit>` can use that value for `None` (the
+/// permit's reference to the bulkhead has no niche to spare; see
+/// `lease.rs`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Grant(u64);
+pub(crate) struct Grant(NonZeroU64);
 
 /// A [`Grant`], unpacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,26 +209,33 @@ impl Limiter {
 }
 
 impl Grant {
-    const POOL: Grant = Grant(0);
+    const POOL: Grant = Grant(NonZeroU64::MIN);
 
     fn reserved(index: u32) -> Grant {
-        Grant((u64::from(index) + 1) << 1)
+        // (index + 1) * 2: at least 2, and no `u32` index overflows it.
+        let two = NonZeroU64::MIN.saturating_add(1);
+        Grant(
+            NonZeroU64::MIN
+                .saturating_add(u64::from(index))
+                .saturating_mul(two),
+        )
     }
 
     fn borrowed(index: u32) -> Grant {
-        Grant(((u64::from(index) + 1) << 1) | 1)
+        Grant(Grant::reserved(index).0 | 1)
     }
 
     /// Where the permit came from.
     #[inline]
     pub(crate) fn source(self) -> Source {
-        if self.0 == 0 {
+        let raw = self.0.get();
+        if raw == 1 {
             return Source::Pool;
         }
-        // Only `reserved` and `borrowed` make a grant other than 0, from a
+        // Only `reserved` and `borrowed` make a grant other than 1, from a
         // `u32` index, so this never truncates.
-        let index = ((self.0 >> 1) - 1) as u32;
-        if self.0 & 1 == 0 {
+        let index = ((raw >> 1) - 1) as u32;
+        if raw & 1 == 0 {
             Source::Reserved(index)
         } else {
             Source::Borrowed(index)

@@ -45,7 +45,7 @@ impl<S, K> Bulkhead<S, K> {
 
     /// A handle to read the bulkhead's occupancy.
     pub fn handle(&self) -> BulkheadHandle {
-        BulkheadHandle::new(self.gate.shared().clone())
+        self.gate.handle()
     }
 }
 
@@ -88,7 +88,7 @@ impl<S: Clone, K: Clone> Clone for Bulkhead<S, K> {
         Bulkhead {
             inner: self.inner.clone(),
             key: self.key.clone(),
-            gate: Gate::new(self.gate.shared().clone()),
+            gate: self.gate.unreserved(),
         }
     }
 }

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics::{Counter, Gauge};
-use seawall_core::health::{HealthReport, ReportHealth, Status};
+use seawall_core::health::{Component, HealthRegistry, HealthReport, ReportHealth, Status};
 use seawall_core::names::target;
 use seawall_core::rejection::BulkheadFull;
 use tokio::sync::Notify;
 
+use crate::lease::Lease;
 use crate::limiter::{Grant, Limiter};
 
 /// One bulkhead: its counters, its settings and its metric handles.
@@ -47,7 +48,7 @@ pub(crate) struct Waiters {
 /// It keeps the bulkhead alive, so it may outlive every service (a response
 /// body still streaming after the connection's service is gone).
 ///
-/// Two whole words, with the `Arc`'s niche for `None`, for speed: every
+/// Two whole words, with the grant's niche for `None`, for speed: every
 /// request moves it from the service into the response future. When the
 /// grant was an enum of a `u32` tag and a `u32` index, `Option<Permit>` was
 /// tagged by the grant and copied in 4-, 8- and 4-byte pieces, and each
@@ -58,8 +59,36 @@ pub(crate) struct Waiters {
 /// seawall-benches --bench bulkhead -- --warm-up-time 1 --measurement-time 3
 /// 1-thread`). A test below keeps the layout.
 pub(crate) struct Permit {
-    shared: Arc<Shared>,
+    lease: Lease,
     grant: Grant,
+}
+
+/// The bulkhead's entry in a health registry, which holds it weakly: the
+/// layer, its services and its handles hold it strongly, so it leaves the
+/// registry when they are all gone, whatever permits or spares (see
+/// `lease.rs`) still keep the bulkhead's memory.
+pub(crate) struct Entry {
+    shared: Arc<Shared>,
+}
+
+impl Entry {
+    pub(crate) fn register(
+        shared: &Arc<Shared>,
+        registry: &HealthRegistry,
+        component: Component,
+    ) -> Arc<Entry> {
+        let entry = Arc::new(Entry {
+            shared: shared.clone(),
+        });
+        registry.register(component, &entry);
+        entry
+    }
+}
+
+impl ReportHealth for Entry {
+    fn report(&self) -> HealthReport {
+        self.shared.report()
+    }
 }
 
 impl Shared {
@@ -69,7 +98,7 @@ impl Shared {
         let grant = self.limiter.try_acquire(partition)?;
         self.metrics.in_flight.increment(1.0);
         Some(Permit {
-            shared: self.clone(),
+            lease: Lease::new(self),
             grant,
         })
     }
@@ -168,14 +197,15 @@ impl Shared {
 impl Drop for Permit {
     #[inline]
     fn drop(&mut self) {
-        self.shared.release(self.grant);
+        // The lease drops after this, back to the thread's spare.
+        self.lease.shared().release(self.grant);
     }
 }
 
 impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
-            .field("bulkhead", &self.shared.name)
+            .field("bulkhead", &self.lease.shared().name)
             .field("grant", &self.grant)
             .finish()
     }
