@@ -23,87 +23,39 @@
 //! (register it before its first call: a spare left by an earlier call
 //! stays until its thread moves on).
 
+use std::cell::Cell;
 use std::sync::Arc;
+
+use seawall_core::spare::{self, Lend};
 
 use crate::breaker::Breaker;
 use crate::permit::Owner;
 
 /// An admitted call's reference to its breaker. One word, so that the
 /// guard holding it still moves as two registers (see `permit.rs`).
-pub(crate) struct Lease {
-    /// `None` only while it is dropped.
-    breaker: Option<Arc<Breaker>>,
+pub(crate) type Lease = spare::Lease<Breaker>;
+
+std::thread_local! {
+    static SPARE: Cell<Option<Arc<Breaker>>> = const { Cell::new(None) };
 }
 
-impl Lease {
-    /// A reference to `breaker` for one call: the thread's spare when it
-    /// is one of `breaker`, a new clone otherwise.
+impl Lend for Breaker {
+    /// Under loom there is no spare: the models explore the breaker, and
+    /// loom's threads are not the host's.
     #[inline]
-    pub(crate) fn new(breaker: &Arc<Breaker>) -> Lease {
-        let lent = spare::take(breaker).unwrap_or_else(|| Arc::clone(breaker));
-        Lease {
-            breaker: Some(lent),
-        }
+    fn slot() -> Option<&'static spare::Slot<Self>> {
+        (!cfg!(seawall_loom)).then_some(&SPARE)
+    }
+
+    #[inline]
+    fn keeps_spare(&self) -> bool {
+        self.lends_spares()
     }
 }
 
 impl Owner for Lease {
     #[inline]
     fn breaker(&self) -> &Breaker {
-        match &self.breaker {
-            Some(breaker) => breaker,
-            None => unreachable!("a lease is emptied only as it is dropped"),
-        }
-    }
-}
-
-impl Drop for Lease {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(breaker) = self.breaker.take() {
-            if breaker.lends_spares() {
-                spare::give_back(breaker);
-            }
-        }
-    }
-}
-
-/// The thread's spare (see `seawall_core::spare`). Under loom there is
-/// none: the models explore the breaker, and loom's threads are not the
-/// host's.
-#[cfg(not(seawall_loom))]
-mod spare {
-    use std::cell::Cell;
-    use std::sync::Arc;
-
-    use crate::breaker::Breaker;
-
-    thread_local! {
-        static SPARE: Cell<Option<Arc<Breaker>>> = const { Cell::new(None) };
-    }
-
-    #[inline]
-    pub(super) fn take(breaker: &Arc<Breaker>) -> Option<Arc<Breaker>> {
-        seawall_core::spare::take(&SPARE, breaker)
-    }
-
-    #[inline]
-    pub(super) fn give_back(breaker: Arc<Breaker>) {
-        seawall_core::spare::give_back(&SPARE, breaker);
-    }
-}
-
-#[cfg(seawall_loom)]
-mod spare {
-    use std::sync::Arc;
-
-    use crate::breaker::Breaker;
-
-    pub(super) fn take(_: &Arc<Breaker>) -> Option<Arc<Breaker>> {
-        None
-    }
-
-    pub(super) fn give_back(breaker: Arc<Breaker>) {
-        drop(breaker);
+        self
     }
 }

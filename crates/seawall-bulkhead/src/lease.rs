@@ -19,84 +19,31 @@
 //! not by permits or spares. A reference that is the bulkhead's last is
 //! dropped, not kept.
 //!
-//! The slot and its rules are `seawall_core::spare`'s; the breaker lends
-//! its references the same way, from a slot of its own.
+//! The lease, the slot and their rules are `seawall_core::spare`'s; the
+//! breaker and the shedder lend their references the same way, each from a
+//! slot of its own.
 
+use std::cell::Cell;
 use std::sync::Arc;
+
+use seawall_core::spare::{self, Lend};
 
 use crate::shared::Shared;
 
 /// A permit's reference to its bulkhead. One word; the permit's grant
 /// carries the niche that `Option<Permit>` uses.
-pub(crate) struct Lease {
-    /// `None` only while it is dropped.
-    shared: Option<Arc<Shared>>,
+pub(crate) type Lease = spare::Lease<Shared>;
+
+std::thread_local! {
+    static SPARE: Cell<Option<Arc<Shared>>> = const { Cell::new(None) };
 }
 
-impl Lease {
-    /// A reference to `shared` for one permit: the thread's spare when it
-    /// is one of `shared`, a new clone otherwise.
+impl Lend for Shared {
+    /// Under loom there is no spare: the models explore the counters, and
+    /// loom's threads are not the host's.
     #[inline]
-    pub(crate) fn new(shared: &Arc<Shared>) -> Lease {
-        let lent = spare::take(shared).unwrap_or_else(|| Arc::clone(shared));
-        Lease { shared: Some(lent) }
-    }
-
-    #[inline]
-    pub(crate) fn shared(&self) -> &Shared {
-        match &self.shared {
-            Some(shared) => shared,
-            None => unreachable!("a lease is emptied only as it is dropped"),
-        }
-    }
-}
-
-impl Drop for Lease {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            spare::give_back(shared);
-        }
-    }
-}
-
-/// The thread's spare (see `seawall_core::spare`). Under loom there is
-/// none: the models explore the counters, and loom's threads are not the
-/// host's.
-#[cfg(not(seawall_loom))]
-mod spare {
-    use std::cell::Cell;
-    use std::sync::Arc;
-
-    use crate::shared::Shared;
-
-    thread_local! {
-        static SPARE: Cell<Option<Arc<Shared>>> = const { Cell::new(None) };
-    }
-
-    #[inline]
-    pub(super) fn take(shared: &Arc<Shared>) -> Option<Arc<Shared>> {
-        seawall_core::spare::take(&SPARE, shared)
-    }
-
-    #[inline]
-    pub(super) fn give_back(shared: Arc<Shared>) {
-        seawall_core::spare::give_back(&SPARE, shared);
-    }
-}
-
-#[cfg(seawall_loom)]
-mod spare {
-    use std::sync::Arc;
-
-    use crate::shared::Shared;
-
-    pub(super) fn take(_: &Arc<Shared>) -> Option<Arc<Shared>> {
-        None
-    }
-
-    pub(super) fn give_back(shared: Arc<Shared>) {
-        drop(shared);
+    fn slot() -> Option<&'static spare::Slot<Self>> {
+        (!cfg!(seawall_loom)).then_some(&SPARE)
     }
 }
 

@@ -198,14 +198,14 @@ impl Drop for Permit {
     #[inline]
     fn drop(&mut self) {
         // The lease drops after this, back to the thread's spare.
-        self.lease.shared().release(self.grant);
+        self.lease.release(self.grant);
     }
 }
 
 impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
-            .field("bulkhead", &self.lease.shared().name)
+            .field("bulkhead", &self.lease.name)
             .field("grant", &self.grant)
             .finish()
     }
