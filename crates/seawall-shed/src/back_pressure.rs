@@ -2,7 +2,6 @@
 
 use std::any::type_name;
 use std::fmt;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use seawall_core::{BoxError, Classify, DefaultClassifier};
@@ -10,7 +9,7 @@ use tower_service::Service;
 
 use crate::future::BackPressureFuture;
 use crate::layer::ShedHandle;
-use crate::shared::Shared;
+use crate::lease::Anchor;
 use crate::slot::{Slot, Ticket, Waited};
 
 /// Admits calls up to the learned concurrency limit, across every service
@@ -27,7 +26,7 @@ use crate::slot::{Slot, Ticket, Waited};
 /// Clones start unreserved. See the [crate docs](crate).
 pub struct BackPressure<S, C = DefaultClassifier> {
     inner: S,
-    shared: Arc<Shared>,
+    shared: Anchor,
     classifier: C,
     reserved: Reserved,
 }
@@ -43,7 +42,7 @@ enum Reserved {
 }
 
 impl<S, C> BackPressure<S, C> {
-    pub(crate) fn from_parts(inner: S, shared: Arc<Shared>, classifier: C) -> Self {
+    pub(crate) fn from_parts(inner: S, shared: Anchor, classifier: C) -> Self {
         BackPressure {
             inner,
             shared,

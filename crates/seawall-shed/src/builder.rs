@@ -16,6 +16,7 @@ use crate::deadline::IgnoreDeadline;
 use crate::error::ConfigError;
 use crate::health::FailReadiness;
 use crate::layer::{BackPressureLayer, ShedLayer};
+use crate::lease::Anchor;
 use crate::limit::{Gradient, LimitAlgorithm};
 use crate::limiter::Limiter;
 use crate::queue::{Queue, QueueOrder};
@@ -288,7 +289,7 @@ impl<D, C> Builder<D, C> {
     }
 
     /// Makes the shedder, its metric handles and its health component.
-    fn shared(&mut self, queue: Option<QueueBounds>) -> Result<Arc<Shared>, ConfigError> {
+    fn shared(&mut self, queue: Option<QueueBounds>) -> Result<Anchor, ConfigError> {
         let algorithm = match self.algorithm.take() {
             Some(algorithm) => algorithm,
             None => default_algorithm()?,
@@ -365,11 +366,8 @@ impl<D, C> Builder<D, C> {
                 last_shed: AtomicU64::new(0),
             }),
         });
-        if let Some(registry) = &self.health {
-            let component =
-                Component::new(name, "load_shed").critical(self.fail_readiness.is_some());
-            registry.register(component, &shared);
-        }
+        let component = Component::new(name, "load_shed").critical(self.fail_readiness.is_some());
+        let shared = Anchor::new(shared, self.health.as_ref().map(|r| (r, component)));
         tracing::debug!(
             target: target::SHED,
             name = %shared.name,

@@ -3,7 +3,6 @@
 use std::any::type_name;
 use std::fmt;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use seawall_core::DefaultClassifier;
 use tower_layer::Layer;
@@ -11,8 +10,8 @@ use tower_layer::Layer;
 use crate::back_pressure::BackPressure;
 use crate::builder::Builder;
 use crate::deadline::IgnoreDeadline;
+use crate::lease::Anchor;
 use crate::service::Shed;
-use crate::shared::Shared;
 
 /// Applies a [`Shed`] to services; every service it builds shares one
 /// learned limit, one count of calls in flight and one queue.
@@ -33,7 +32,7 @@ use crate::shared::Shared;
 /// # Ok::<(), seawall_core::BoxError>(())
 /// ```
 pub struct ShedLayer<D = IgnoreDeadline, C = DefaultClassifier> {
-    shared: Arc<Shared>,
+    shared: Anchor,
     deadline: D,
     classifier: C,
 }
@@ -43,7 +42,7 @@ pub struct ShedLayer<D = IgnoreDeadline, C = DefaultClassifier> {
 ///
 /// Built by [`Builder::build_back_pressure`].
 pub struct BackPressureLayer<C = DefaultClassifier> {
-    shared: Arc<Shared>,
+    shared: Anchor,
     classifier: C,
 }
 
@@ -51,7 +50,7 @@ pub struct BackPressureLayer<C = DefaultClassifier> {
 /// switch between enforcing and shadow mode. Cheap to clone.
 #[derive(Clone)]
 pub struct ShedHandle {
-    shared: Arc<Shared>,
+    shared: Anchor,
 }
 
 impl ShedLayer {
@@ -62,7 +61,7 @@ impl ShedLayer {
 }
 
 impl<D, C> ShedLayer<D, C> {
-    pub(crate) fn from_parts(shared: Arc<Shared>, deadline: D, classifier: C) -> Self {
+    pub(crate) fn from_parts(shared: Anchor, deadline: D, classifier: C) -> Self {
         ShedLayer {
             shared,
             deadline,
@@ -118,7 +117,7 @@ impl BackPressureLayer {
 }
 
 impl<C> BackPressureLayer<C> {
-    pub(crate) fn from_parts(shared: Arc<Shared>, classifier: C) -> Self {
+    pub(crate) fn from_parts(shared: Anchor, classifier: C) -> Self {
         BackPressureLayer { shared, classifier }
     }
 
@@ -155,7 +154,7 @@ impl<C> fmt::Debug for BackPressureLayer<C> {
 }
 
 impl ShedHandle {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Anchor) -> Self {
         ShedHandle { shared }
     }
 

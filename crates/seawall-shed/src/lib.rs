@@ -215,6 +215,7 @@ mod back_pressure;
 mod builder;
 mod health;
 mod layer;
+mod lease;
 mod limiter;
 mod queue;
 mod service;

@@ -2,7 +2,6 @@
 
 use std::any::type_name;
 use std::fmt;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use seawall_core::{BoxError, Classify, DefaultClassifier};
@@ -12,7 +11,8 @@ use tower_service::Service;
 use crate::deadline::{DeadlineSource, IgnoreDeadline};
 use crate::future::ResponseFuture;
 use crate::layer::ShedHandle;
-use crate::shared::{Reason, Shared};
+use crate::lease::Anchor;
+use crate::shared::Reason;
 use crate::slot::Slot;
 
 /// Admits calls up to the shedder's learned concurrency limit, across every
@@ -28,7 +28,7 @@ use crate::slot::Slot;
 /// made when it joins the line and polled for readiness once it has a slot.
 pub struct Shed<S, D = IgnoreDeadline, C = DefaultClassifier> {
     inner: S,
-    shared: Arc<Shared>,
+    shared: Anchor,
     deadline: D,
     classifier: C,
     reserved: Reserved,
@@ -46,7 +46,7 @@ enum Reserved {
 }
 
 impl<S, D, C> Shed<S, D, C> {
-    pub(crate) fn from_parts(inner: S, shared: Arc<Shared>, deadline: D, classifier: C) -> Self {
+    pub(crate) fn from_parts(inner: S, shared: Anchor, deadline: D, classifier: C) -> Self {
         Shed {
             inner,
             shared,

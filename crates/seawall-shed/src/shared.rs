@@ -14,6 +14,7 @@ use seawall_core::rejection::Overloaded;
 use tokio::time::Instant;
 
 use crate::health::FailReadiness;
+use crate::lease::Lease;
 use crate::limit::Sample;
 use crate::limiter::Limiter;
 use crate::queue::{Grant, Queue, QueueOrder};
@@ -137,7 +138,7 @@ impl Shared {
     fn slot(self: &Arc<Self>, in_flight: usize, over_limit: bool) -> Slot {
         self.metrics.in_flight.increment(1.0);
         Slot {
-            shared: self.clone(),
+            lease: Lease::new(self),
             in_flight,
             over_limit,
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::lease::Lease;
 use crate::limit::Sample;
 use crate::queue::State;
 use crate::shared::Shared;
@@ -16,7 +17,7 @@ use crate::shared::Shared;
 ///
 /// It keeps the shedder alive, so it may outlive every service.
 pub(crate) struct Slot {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) lease: Lease,
     pub(crate) in_flight: usize,
     pub(crate) over_limit: bool,
 }
@@ -42,10 +43,11 @@ impl Slot {
     /// Records the call this slot covered, `latency` long, and frees the
     /// slot. A `dropped` call counts as a loss.
     pub(crate) fn record(self, latency: Duration, dropped: bool) {
-        if !self.shared.limiter.learns() {
+        let shared = &self.lease;
+        if !shared.limiter.learns() {
             return;
         }
-        self.shared.record(&Sample {
+        shared.record(&Sample {
             latency,
             in_flight: self.in_flight,
             dropped,
@@ -56,7 +58,7 @@ impl Slot {
     /// or for a classifier that reads the elapsed time.
     #[inline]
     pub(crate) fn timed(&self, classifier_uses_elapsed: bool) -> bool {
-        classifier_uses_elapsed || self.shared.limiter.learns()
+        classifier_uses_elapsed || self.lease.limiter.learns()
     }
 
     /// Whether the slot was taken over the limit, in shadow mode.
@@ -64,16 +66,18 @@ impl Slot {
         self.over_limit
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.lease
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.shared.limiter.release();
-        self.shared.metrics.in_flight.decrement(1.0);
-        self.shared.wake_waiters();
+        let shared = &self.lease;
+        shared.limiter.release();
+        shared.metrics.in_flight.decrement(1.0);
+        shared.wake_waiters();
+        // The lease drops after this, back to the thread's spare.
     }
 }
 
@@ -125,7 +129,7 @@ impl Ticket {
         match state {
             State::Granted(grant) => Waited::Granted(Slot {
                 // The gauge was raised when the slot was granted.
-                shared: self.shared.clone(),
+                lease: Lease::new(&self.shared),
                 in_flight: grant.in_flight,
                 over_limit: grant.over_limit,
             }),
