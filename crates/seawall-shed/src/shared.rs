@@ -137,11 +137,7 @@ impl Shared {
 
     fn slot(self: &Arc<Self>, in_flight: usize, over_limit: bool) -> Slot {
         self.metrics.in_flight.increment(1.0);
-        Slot {
-            lease: Lease::new(self),
-            in_flight,
-            over_limit,
-        }
+        Slot::new(Lease::new(self), in_flight, over_limit)
     }
 
     /// Joins the line, in shedding mode, unless the queue is full.
