@@ -83,6 +83,11 @@ pub struct Gradient {
     config: GradientBuilder,
     short_weight: f64,
     long_weight: f64,
+    /// How far above the short-term latency, per unit of spread, the
+    /// baseline stays when it follows that latency down: the noise margin
+    /// in the short-term average's own standard deviations (see the module
+    /// docs on noise). A constant of the windows, worked out once.
+    noise_scale: f64,
     /// The limit as a real number; published rounded down.
     estimate: f64,
     /// Short-term latency in seconds; `None` before the first sample.
@@ -234,8 +239,18 @@ impl Gradient {
     }
 
     fn publish(&self) -> usize {
-        // The estimate is kept within min..=max, so the cast cannot wrap.
-        (self.estimate.floor() as usize).clamp(self.config.min_limit, self.config.max_limit)
+        // The estimate is kept within min..=max, never negative, so the
+        // cast rounds it down and cannot wrap.
+        (self.estimate as usize).clamp(self.config.min_limit, self.config.max_limit)
+    }
+
+    /// The noise margin per unit of spread: `NOISE_MARGIN` standard
+    /// deviations of the short-term average, where the spread is
+    /// `DIFF_PER_DEVIATION` of the samples' standard deviation and an
+    /// exponential average of weight `w` over independent samples has
+    /// `w / (2 - w)` of their variance.
+    pub(super) fn noise_scale(short_weight: f64) -> f64 {
+        NOISE_MARGIN / DIFF_PER_DEVIATION * (short_weight / (2.0 - short_weight)).sqrt()
     }
 
     /// Moves the estimate towards `target`, by `smoothing` of the way spread
@@ -279,8 +294,14 @@ impl LimitAlgorithm for Gradient {
             return limit;
         };
         self.count = self.count.saturating_add(1);
-        let warm_up = 1.0 / self.count as f64;
-        let short_weight = self.short_weight.max(warm_up);
+        // The plain mean weighs the next sample 1 / count; the division is
+        // only worked out while that is more than the window's weight.
+        let count = self.count as f64;
+        let short_weight = if count * self.short_weight < 1.0 {
+            self.short_weight.max(1.0 / count)
+        } else {
+            self.short_weight
+        };
         let capped = latency.min(previous * OUTLIER_CAP);
         let short = previous + short_weight * (capped - previous);
         self.short = Some(short);
@@ -297,7 +318,12 @@ impl LimitAlgorithm for Gradient {
             difference = difference.min((SPREAD_CLIP * self.spread).max(SPREAD_FLOOR));
         }
         self.last = capped;
-        let spread_weight = self.long_weight.max(1.0 / (self.count - 1) as f64);
+        let pairs = count - 1.0;
+        let spread_weight = if pairs * self.long_weight < 1.0 {
+            self.long_weight.max(1.0 / pairs)
+        } else {
+            self.long_weight
+        };
         self.spread += spread_weight * (difference - self.spread);
 
         // Then the baseline, which equals the short-term latency until the
@@ -310,9 +336,7 @@ impl LimitAlgorithm for Gradient {
         // capacity.
         let app_limited = sample.in_flight.saturating_mul(2) < limit;
         let unqueued = app_limited || sample.in_flight <= config.min_limit;
-        let deviation = self.spread / DIFF_PER_DEVIATION
-            * (self.short_weight / (2.0 - self.short_weight)).sqrt();
-        let floor = short * (1.0 + NOISE_MARGIN * deviation);
+        let floor = short * (1.0 + self.spread * self.noise_scale);
         if self.count <= config.short_window as u64 {
             self.long = short;
         } else if floor < self.long {
@@ -323,8 +347,8 @@ impl LimitAlgorithm for Gradient {
 
         // The concurrency the service has lately carried without queueing,
         // by calls whose own latency stayed within tolerance.
-        let long = self.long.max(f64::MIN_POSITIVE);
-        let own = (capped / long).max(1.0);
+        let per_long = 1.0 / self.long.max(f64::MIN_POSITIVE);
+        let own = (capped * per_long).max(1.0);
         let within = own <= config.tolerance;
         self.proven
             .record(within.then_some(sample.in_flight), config.long_window);
@@ -335,7 +359,7 @@ impl LimitAlgorithm for Gradient {
         // well below the limit is not of the limit's making, and flat
         // latency there says nothing about higher load. Growth also waits
         // for a running probe.
-        let ratio_to_baseline = short / long;
+        let ratio_to_baseline = short * per_long;
         let grow_below = 1.0 + (config.tolerance - 1.0) / 2.0;
         if !app_limited {
             if ratio_to_baseline > config.tolerance && self.untried_hold > 0 {

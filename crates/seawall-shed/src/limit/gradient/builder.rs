@@ -141,9 +141,11 @@ impl GradientBuilder {
         }
         at_least_one("probe_interval", self.probe_interval)?;
 
+        let short_weight = 2.0 / (self.short_window as f64 + 1.0);
         Ok(Gradient {
-            short_weight: 2.0 / (self.short_window as f64 + 1.0),
+            short_weight,
             long_weight: 2.0 / (self.long_window as f64 + 1.0),
+            noise_scale: Gradient::noise_scale(short_weight),
             estimate: self.initial_limit as f64,
             short: None,
             long: 0.0,
