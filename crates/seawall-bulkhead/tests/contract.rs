@@ -1,15 +1,12 @@
 //! The tower Service contract, in reject mode.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use seawall_bulkhead::{BulkheadFull, BulkheadLayer};
 use seawall_core::rejection::{self, Pattern};
 use seawall_core::BoxError;
+use seawall_test_support::service::{Broken, Probe};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok};
-use tower::Service;
 use tower_layer::Layer;
 use tower_test::mock::{self, Spawn};
 
@@ -233,50 +230,6 @@ async fn futures_are_send_and_static() {
     send_static(&future);
     send_static(service.get_ref());
 }
-
-/// An inner service that counts how often it is polled and called.
-#[derive(Clone, Default)]
-struct Probe {
-    polls: Arc<AtomicUsize>,
-    calls: Arc<AtomicUsize>,
-}
-
-impl Probe {
-    fn polls(&self) -> usize {
-        self.polls.load(Ordering::Relaxed)
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::Relaxed)
-    }
-}
-
-impl Service<()> for Probe {
-    type Response = ();
-    type Error = BoxError;
-    type Future = std::future::Ready<Result<(), BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.polls.fetch_add(1, Ordering::Relaxed);
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _request: ()) -> Self::Future {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        std::future::ready(Ok(()))
-    }
-}
-
-#[derive(Debug)]
-struct Broken;
-
-impl std::fmt::Display for Broken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("broken")
-    }
-}
-
-impl std::error::Error for Broken {}
 
 #[test]
 fn services_and_layers_are_send_and_sync() {

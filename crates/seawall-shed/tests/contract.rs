@@ -3,17 +3,14 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use seawall_core::rejection::{self, Pattern};
 use seawall_core::BoxError;
 use seawall_shed::limit::Fixed;
 use seawall_shed::{Overloaded, Shed, ShedLayer};
+use seawall_test_support::service::{Broken, Probe};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok};
-use tower::Service;
 use tower_layer::Layer;
 use tower_test::mock::{self, Spawn};
 
@@ -260,47 +257,3 @@ async fn debug_output_does_not_need_the_inner_to_be_debug() {
     assert!(text.contains("Shed"), "{text}");
     assert!(text.contains("limit: 3"), "{text}");
 }
-
-/// An always-ready inner service that counts its polls and calls.
-#[derive(Clone, Default)]
-struct Probe {
-    polls: Arc<AtomicUsize>,
-    calls: Arc<AtomicUsize>,
-}
-
-impl Probe {
-    fn polls(&self) -> usize {
-        self.polls.load(Ordering::SeqCst)
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl Service<()> for Probe {
-    type Response = ();
-    type Error = BoxError;
-    type Future = std::future::Ready<Result<(), BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _request: ()) -> Self::Future {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(Ok(()))
-    }
-}
-
-#[derive(Debug)]
-struct Broken;
-
-impl std::fmt::Display for Broken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("broken")
-    }
-}
-
-impl std::error::Error for Broken {}

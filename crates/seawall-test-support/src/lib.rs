@@ -8,6 +8,9 @@
 //!   counter and gauge, read back by series name.
 //! - [`capture::Capture`] is a `tracing` subscriber that keeps every event,
 //!   read back by level, target and fields.
+//! - [`service::Probe`] is an always-ready inner service that counts its
+//!   polls and calls, and [`service::Broken`] an inner service's own error,
+//!   for the contract tests.
 //!
 //! A test binary that asserts events still installs its capture before it
 //! reaches any event site (see `docs/ARCHITECTURE.md`).
@@ -31,3 +34,4 @@
 
 pub mod capture;
 pub mod recorder;
+pub mod service;
