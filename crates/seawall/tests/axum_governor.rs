@@ -7,19 +7,19 @@
 //! runs, so the real time that passes cannot let a sixth request in: no
 //! sleeps, and the outcome does not depend on timing.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::{routing::get, Router};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use seawall::http::ErrorResponseLayer;
 use seawall_governor::{Quota, RateLimitLayer};
-use tokio::net::{TcpListener, TcpStream};
+use support::get_over_tcp;
+use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 const REQUESTS: usize = 20;
@@ -45,27 +45,15 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|v| v.to_str().expect("ascii").to_owned())
 }
 
-async fn get_over_tcp(addr: SocketAddr) -> Answer {
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let request = Request::get("/")
-        .header("host", addr.to_string())
-        .body(Empty::<Bytes>::new())
-        .expect("a valid request");
-    let response = sender.send_request(request).await.expect("a response");
-    let headers = response.headers();
-    let answer = Answer {
-        status: response.status(),
-        retry_after: header(headers, "retry-after")
+async fn answer_over_tcp(addr: SocketAddr) -> Answer {
+    let (status, headers) = get_over_tcp(addr).await;
+    Answer {
+        status,
+        retry_after: header(&headers, "retry-after")
             .map(|v| v.parse().expect("Retry-After in whole seconds")),
-        policy: header(headers, "ratelimit-policy"),
-        limit: header(headers, "ratelimit"),
-    };
-    response.into_body().collect().await.expect("the body");
-    answer
+        policy: header(&headers, "ratelimit-policy"),
+        limit: header(&headers, "ratelimit"),
+    }
 }
 
 #[tokio::test]
@@ -92,7 +80,7 @@ async fn five_a_minute_admits_five_and_refuses_the_rest_with_429() {
 
     let mut answers = Vec::with_capacity(REQUESTS);
     for _ in 0..REQUESTS {
-        answers.push(get_over_tcp(addr).await);
+        answers.push(answer_over_tcp(addr).await);
     }
 
     let admitted = answers
