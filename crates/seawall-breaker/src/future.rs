@@ -9,6 +9,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::{BoxError, Classify};
 use tokio::time::Instant;
 
@@ -68,7 +69,7 @@ pin_project! {
             start: Option<Instant>,
         },
         Refused {
-            error: Option<CircuitOpen>,
+            error: Refused<CircuitOpen>,
         },
     }
 }
@@ -87,7 +88,9 @@ impl<F, C> ResponseFuture<F, C> {
 
     pub(crate) fn refused(error: CircuitOpen) -> Self {
         ResponseFuture {
-            kind: Kind::Refused { error: Some(error) },
+            kind: Kind::Refused {
+                error: Refused::new(error),
+            },
         }
     }
 }
@@ -106,7 +109,9 @@ impl<F, C> KeyedResponseFuture<F, C> {
 
     pub(crate) fn refused(error: CircuitOpen) -> Self {
         KeyedResponseFuture {
-            kind: Kind::Refused { error: Some(error) },
+            kind: Kind::Refused {
+                error: Refused::new(error),
+            },
         }
     }
 }
@@ -161,12 +166,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (future, permit, classifier, start) = match self.project() {
-            KindProj::Refused { error } => {
-                let error = error
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                return Poll::Ready(Err(error.into()));
-            }
+            KindProj::Refused { error } => return Poll::Ready(Err(error.take().into())),
             KindProj::Admitted {
                 future,
                 permit,
@@ -203,7 +203,8 @@ impl<F, C, O: Owner> Kind<F, C, O> {
         match self {
             Kind::Admitted { permit, .. } if permit.is_some() => "admitted",
             Kind::Admitted { .. } => "done",
-            Kind::Refused { .. } => "refused",
+            Kind::Refused { error } if error.is_pending() => "refused",
+            Kind::Refused { .. } => "done",
         }
     }
 }

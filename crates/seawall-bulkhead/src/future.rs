@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::rejection::BulkheadFull;
 use seawall_core::BoxError;
 
@@ -33,7 +34,7 @@ pin_project! {
         },
         Refused {
             // Boxed already: the future stays small for admitted calls.
-            error: Option<BoxError>,
+            error: Refused<BoxError>,
         },
     }
 }
@@ -52,7 +53,7 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn refused(error: BulkheadFull) -> Self {
         ResponseFuture {
             kind: Kind::Refused {
-                error: Some(error.into()),
+                error: Refused::new(error.into()),
             },
         }
     }
@@ -75,7 +76,7 @@ impl<F> ResponseFuture<F> {
                 let output = ready!(future.poll(cx));
                 Poll::Ready(finish(output.map_err(Into::into), permit))
             }
-            KindProj::Refused { error } => Poll::Ready(finish(Err(take_refusal(error)), &mut None)),
+            KindProj::Refused { error } => Poll::Ready(finish(Err(error.take()), &mut None)),
         }
     }
 }
@@ -104,23 +105,13 @@ impl<F> fmt::Debug for ResponseFuture<F> {
                 permit: Some(_), ..
             } => "admitted",
             Kind::Admitted { permit: None, .. } => "done",
-            Kind::Refused { error: Some(_) } => "refused",
-            Kind::Refused { error: None } => "done",
+            Kind::Refused { error } if error.is_pending() => "refused",
+            Kind::Refused { .. } => "done",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)
             .finish()
     }
-}
-
-/// The refusal of a refused call, on its one poll; out of line so that the
-/// admitted path stays short.
-#[cold]
-#[inline(never)]
-fn take_refusal(error: &mut Option<BoxError>) -> BoxError {
-    error
-        .take()
-        .expect("ResponseFuture polled after completion")
 }
 
 #[cfg(feature = "http")]

@@ -13,6 +13,7 @@
 //! - [`Deadline`] is an overall time budget that travels with a request.
 //! - [`health`] is the registry where stateful layers report their state.
 //! - [`names`] documents the tracing targets and metric names.
+//! - [`future`] holds what the layers' response futures share.
 //!
 //! This crate has no HTTP in it; `seawall-http` maps this vocabulary onto
 //! requests and responses.
@@ -33,6 +34,7 @@
 pub mod classify;
 mod config;
 pub mod deadline;
+pub mod future;
 pub mod health;
 pub mod names;
 pub mod outcome;

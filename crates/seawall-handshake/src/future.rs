@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::BoxError;
 
 use crate::drain::InFlight;
@@ -30,7 +31,7 @@ pin_project! {
             in_flight: Option<InFlight>,
         },
         Refused {
-            refusal: Option<NotReady>,
+            refusal: Refused<NotReady>,
         },
     }
 }
@@ -48,7 +49,7 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn refused(refusal: NotReady) -> Self {
         ResponseFuture {
             kind: Kind::Refused {
-                refusal: Some(refusal),
+                refusal: Refused::new(refusal),
             },
         }
     }
@@ -70,12 +71,7 @@ where
                 in_flight.take();
                 Poll::Ready(output.map_err(Into::into))
             }
-            KindProj::Refused { refusal } => {
-                let refusal = refusal
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(refusal.into()))
-            }
+            KindProj::Refused { refusal } => Poll::Ready(Err(refusal.take().into())),
         }
     }
 }

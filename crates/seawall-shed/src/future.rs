@@ -7,6 +7,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::{BoxError, Classify, FailureKind, Outcome};
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
@@ -52,7 +53,7 @@ pin_project! {
         },
         Refused {
             // Boxed already: the future stays small for admitted calls.
-            error: Option<BoxError>,
+            error: Refused<BoxError>,
         },
     }
 }
@@ -120,7 +121,9 @@ impl<F, S, Req, C> ResponseFuture<F, S, Req, C> {
     #[cold]
     pub(crate) fn refused(error: BoxError) -> Self {
         ResponseFuture {
-            kind: Kind::Refused { error: Some(error) },
+            kind: Kind::Refused {
+                error: Refused::new(error),
+            },
         }
     }
 }
@@ -147,12 +150,7 @@ where
         loop {
             match self.as_mut().project().kind.project() {
                 KindProj::Admitted { call } => return call.poll(cx),
-                KindProj::Refused { error } => {
-                    let error = error
-                        .take()
-                        .expect("ResponseFuture polled after completion");
-                    return Poll::Ready(Err(error));
-                }
+                KindProj::Refused { error } => return Poll::Ready(Err(error.take())),
                 KindProj::Queued { queued, classifier } => {
                     let (future, slot) = match ready!(queued.as_mut().poll_start(cx)) {
                         Ok(started) => started,
@@ -283,8 +281,8 @@ impl<F, S, Req, C> fmt::Debug for ResponseFuture<F, S, Req, C> {
             Kind::Admitted { call } if call.slot.is_some() => "admitted",
             Kind::Queued { queued, .. } if queued.slot.is_some() => "starting",
             Kind::Queued { .. } => "queued",
-            Kind::Refused { error: Some(_) } => "refused",
-            Kind::Admitted { .. } | Kind::Refused { error: None } => "done",
+            Kind::Refused { error } if error.is_pending() => "refused",
+            Kind::Admitted { .. } | Kind::Refused { .. } => "done",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)

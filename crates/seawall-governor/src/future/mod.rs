@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::BoxError;
 
 pin_project! {
@@ -33,7 +34,7 @@ pin_project! {
             future: F,
         },
         Refused {
-            error: Option<BoxError>,
+            error: Refused<BoxError>,
         },
     }
 }
@@ -49,7 +50,9 @@ impl<F> ResponseFuture<F> {
     #[cold]
     pub(crate) fn refused(error: BoxError) -> Self {
         ResponseFuture {
-            kind: Kind::Refused { error: Some(error) },
+            kind: Kind::Refused {
+                error: Refused::new(error),
+            },
         }
     }
 }
@@ -65,7 +68,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Called { future } => future.poll(cx).map_err(Into::into),
-            KindProj::Refused { error } => Poll::Ready(Err(take_refusal(error))),
+            KindProj::Refused { error } => Poll::Ready(Err(error.take())),
         }
     }
 }
@@ -74,21 +77,11 @@ impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.kind {
             Kind::Called { .. } => "called",
-            Kind::Refused { error: Some(_) } => "refused",
-            Kind::Refused { error: None } => "done",
+            Kind::Refused { error } if error.is_pending() => "refused",
+            Kind::Refused { .. } => "done",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)
             .finish()
     }
-}
-
-/// The refusal, on its one poll; out of line so the admitted path stays
-/// short.
-#[cold]
-#[inline(never)]
-fn take_refusal(error: &mut Option<BoxError>) -> BoxError {
-    error
-        .take()
-        .expect("ResponseFuture polled after completion")
 }

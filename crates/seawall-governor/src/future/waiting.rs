@@ -6,11 +6,10 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::BoxError;
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
-
-use super::take_refusal;
 
 pin_project! {
     /// The future of a [`KeyedRateLimit`](crate::KeyedRateLimit) built to
@@ -50,7 +49,7 @@ pin_project! {
             future: F,
         },
         Refused {
-            error: Option<BoxError>,
+            error: Refused<BoxError>,
         },
     }
 }
@@ -88,7 +87,9 @@ where
     #[cold]
     pub(crate) fn refused(error: BoxError) -> Self {
         WaitingFuture {
-            kind: Kind::Refused { error: Some(error) },
+            kind: Kind::Refused {
+                error: Refused::new(error),
+            },
         }
     }
 }
@@ -105,7 +106,7 @@ where
         loop {
             let future = match kind.as_mut().project() {
                 KindProj::Called { future } => return future.poll(cx).map_err(Into::into),
-                KindProj::Refused { error } => return Poll::Ready(Err(take_refusal(error))),
+                KindProj::Refused { error } => return Poll::Ready(Err(error.take())),
                 KindProj::Waiting { wait } => {
                     let delayed = wait.as_mut().project();
                     ready!(delayed.timer.poll(cx));
@@ -131,8 +132,8 @@ where
         let state = match &self.kind {
             Kind::Waiting { .. } => "waiting",
             Kind::Called { .. } => "called",
-            Kind::Refused { error: Some(_) } => "refused",
-            Kind::Refused { error: None } => "done",
+            Kind::Refused { error } if error.is_pending() => "refused",
+            Kind::Refused { .. } => "done",
         };
         f.debug_struct("WaitingFuture")
             .field("state", &state)

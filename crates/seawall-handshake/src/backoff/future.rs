@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use http::{header, Response, StatusCode};
 use pin_project_lite::pin_project;
+use seawall_core::future::Refused;
 use seawall_core::names::target;
 use seawall_core::BoxError;
 use seawall_http::retry_after::parse_retry_after;
@@ -36,7 +37,7 @@ pin_project! {
             recorder: Option<(Arc<Table>, u64)>,
         },
         Refused {
-            refusal: Option<UpstreamBackoff>,
+            refusal: Refused<UpstreamBackoff>,
         },
     }
 }
@@ -51,7 +52,7 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn refused(refusal: UpstreamBackoff) -> Self {
         ResponseFuture {
             kind: Kind::Refused {
-                refusal: Some(refusal),
+                refusal: Refused::new(refusal),
             },
         }
     }
@@ -73,12 +74,7 @@ where
                 }
                 Poll::Ready(output.map_err(Into::into))
             }
-            KindProj::Refused { refusal } => {
-                let refusal = refusal
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(refusal.into()))
-            }
+            KindProj::Refused { refusal } => Poll::Ready(Err(refusal.take().into())),
         }
     }
 }
