@@ -365,7 +365,13 @@ fn gradient_does_not_creep_up_during_a_long_incident() {
     );
     assert!(late.high <= early.high, "crept up: {early:?} then {late:?}");
     assert!(late.inside >= 0.9, "{late:?}");
-    assert_eq!(sim.algorithm.baseline_latency(), Some(baseline));
+    // Unchanged but for the last trace of the queueing before the cut,
+    // which a probe may find in the latency at the lower concurrency.
+    let after = sim.algorithm.baseline_latency().expect("has samples");
+    assert!(
+        (after / baseline - 1.0).abs() < 1e-4,
+        "{baseline} then {after}"
+    );
 
     // Measured: 1,286 samples back to within 10% of 100.
     let up = sim.reach(&full, 400, 100, 3_000);
@@ -398,11 +404,11 @@ fn gradient_converges_under_noisy_latency() {
     // Every call's latency is scaled by a factor uniform in 0.7..1.3, and
     // in the second case one call in fifty takes three times as long again.
     // Measured over 2,000 rounds after a run-in, the share of rounds within
-    // 10% of C: C = 10: 0.88 and 0.88; C = 50: 0.95 and 0.95; C = 200: 0.93
+    // 10% of C: C = 10: 0.88 and 0.88; C = 50: 0.96 and 0.95; C = 200: 0.96
     // and 0.95 (the rest mostly probes and their regrowth, and at C = 10 a
-    // single call is 10%). The lowest limit seen: 8 and 7, 39 and 38, 161
-    // and 163; samples to first come within 10%: 526 and 553, 1,710 and
-    // 1,397, 7,725 and 5,135.
+    // single call is 10%). The lowest limit seen: 8 and 7, 42 and 38, 170
+    // and 163; samples to first come within 10%: 526 and 553, 1,492 and
+    // 1,397, 5,559 and 5,135.
     for (capacity, bound) in [(10, 2_000), (50, 4_000), (200, 15_000)] {
         for (name, outliers) in [("uniform", false), ("outliers", true)] {
             let service = Service::new(capacity, 10);
@@ -448,21 +454,29 @@ fn noise_does_not_ratchet_the_gradient_down_over_a_long_run() {
     // The baseline may only fall while the limit is in use, so it would
     // settle on the lowest dip noise ever gave the short-term average if it
     // followed every dip; it follows them only to within a margin of the
-    // noise. Measured: 0.94 of rounds within 10% early and 0.90 after
-    // 600,000 samples, and a baseline of 9.5 ms for a mean of 10 ms.
+    // noise. Ever deeper dips still come along, and each drags it a little
+    // lower: before probes could raise it again, this run's baseline sat at
+    // 9.6 ms for a mean of 10.4 ms after 3,000,000 samples, 0.76 of rounds
+    // ended within 10% and the limit fell as low as 24 (and, with uniform
+    // noise, to 1 after 2,500,000 samples in a longer run). Measured now:
+    // 0.95 of rounds within 10% early and late, the lowest limit 40 and a
+    // baseline of 10.0 ms.
     let service = Service::new(50, 10);
-    let mut noise = Noise::uniform(7);
+    let mut noise = Noise::with_outliers(5);
     let mut sim = Simulation::new(gradient());
     reach_noisy(&mut sim, &service, 200, 50, 4_000, &mut noise).expect("converges first");
+    for _ in 0..1_000 {
+        sim.noisy_round(&service, 200, &mut noise);
+    }
     let early = sim.noisy_hold(&service, 200, 50, 2_000, &mut noise);
-    while sim.samples < 600_000 {
+    while sim.samples < 3_000_000 {
         sim.noisy_round(&service, 200, &mut noise);
     }
     let late = sim.noisy_hold(&service, 200, 50, 2_000, &mut noise);
-    assert!(late.inside >= 0.8, "{early:?} then {late:?}");
-    assert!(late.low >= 30, "{early:?} then {late:?}");
+    assert!(late.inside >= 0.85, "{early:?} then {late:?}");
+    assert!(late.low >= 35, "{early:?} then {late:?}");
     let baseline = sim.algorithm.baseline_latency().expect("has samples");
-    assert!(baseline >= 0.009, "baseline {baseline}");
+    assert!(baseline >= 0.0095, "baseline {baseline}");
 }
 
 #[test]

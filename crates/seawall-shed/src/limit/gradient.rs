@@ -109,6 +109,9 @@ pub struct Gradient {
     long_at_probe: f64,
     /// Samples still to come before the limit may grow after a probe.
     probe_hold: usize,
+    /// The short-term latency when the running probe began; `None` when no
+    /// probe awaits its verdict.
+    short_at_probe: Option<f64>,
     /// The concurrency lately seen to keep latency within tolerance.
     proven: Proven,
     /// Samples still to come, after the untried part of the limit was cut,
@@ -209,10 +212,7 @@ impl Gradient {
     /// the baseline; probes again soon if the last one found it too high,
     /// and ever more rarely, up to `probe_interval`, if not.
     fn probe(&mut self) {
-        // Deep enough that a service which was queueing shows a latency
-        // drop well beyond the tolerance.
-        let tolerance = self.config.tolerance;
-        let cut = (1.0 / (tolerance * tolerance)).min(MAX_PROBE_RATIO);
+        let cut = self.probe_cut();
 
         // The last probe found the baseline too high if it fell since by
         // more than half the cut (on a log scale).
@@ -226,6 +226,7 @@ impl Gradient {
         };
         self.since_probe = 0;
         self.long_at_probe = self.long;
+        self.short_at_probe = self.short;
 
         let before = self.estimate as usize;
         let low = self.config.min_limit as f64;
@@ -236,6 +237,34 @@ impl Gradient {
         // see the lower concurrency.
         let after = self.estimate as usize;
         self.probe_hold = before + after.max(2 * self.config.short_window);
+    }
+
+    /// The ratio a probe cuts the limit by: deep enough that a service
+    /// which was queueing shows a latency drop well beyond the tolerance.
+    fn probe_cut(&self) -> f64 {
+        let tolerance = self.config.tolerance;
+        (1.0 / (tolerance * tolerance)).min(MAX_PROBE_RATIO)
+    }
+
+    /// Ends a probe, given the short-term latency before its cut and now,
+    /// after a round trip at the lower concurrency.
+    ///
+    /// Latency that did not fall with the concurrency (by less than half
+    /// the cut, on a log scale) was not queueing: the baseline below it had
+    /// been dragged down by noise, and rises to the lower of the two, less
+    /// one standard deviation of the short-term average (a baseline at the
+    /// mean would read every upward swing of that average as queueing, and
+    /// settle the limit above the service's capacity). It rises only if the
+    /// latency before the probe was within tolerance of it, so by at most
+    /// the tolerance per probe, and never while the limit was being cut for
+    /// queueing, as it is through an incident.
+    fn settle_probe(&mut self, before: f64, after: f64) {
+        let fell = after < before * self.probe_cut().sqrt();
+        let deviation = self.spread * self.noise_scale / NOISE_MARGIN;
+        let level = before.min(after) / (1.0 + deviation);
+        if !fell && before <= self.long * self.config.tolerance && level > self.long {
+            self.long = level;
+        }
     }
 
     fn publish(&self) -> usize {
@@ -403,6 +432,11 @@ impl LimitAlgorithm for Gradient {
         // Now and then, a probe: without it, a baseline first measured
         // while the service was already queueing would never learn better.
         self.probe_hold = self.probe_hold.saturating_sub(1);
+        if self.probe_hold == 0 {
+            if let Some(before) = self.short_at_probe.take() {
+                self.settle_probe(before, short);
+            }
+        }
         self.untried_hold = self.untried_hold.saturating_sub(1);
         if !app_limited {
             self.since_probe += 1;

@@ -156,6 +156,7 @@ impl GradientBuilder {
             probe_gap: FIRST_PROBE_GAP.min(self.probe_interval),
             long_at_probe: f64::INFINITY,
             probe_hold: 0,
+            short_at_probe: None,
             proven: Proven::default(),
             untried_hold: 0,
             config: self,
