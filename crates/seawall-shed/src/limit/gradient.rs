@@ -68,12 +68,12 @@ const MAX_TOLERANCE: f64 = 10.0;
 /// let grown = gradient.update(&steady);
 /// assert!(grown > 40);
 ///
-/// // Latency triples, calls now admitted under the falling limit: it
-/// // backs off.
+/// // The service now serves 10 calls at once and queues the rest: latency
+/// // grows with the calls in flight, and the limit backs off towards 10.
 /// let mut limit = grown;
-/// for _ in 0..100 {
-///     let slow = Sample { latency: Duration::from_millis(30), in_flight: limit, dropped: false };
-///     limit = gradient.update(&slow);
+/// for _ in 0..300 {
+///     let queued = Duration::from_millis(10).mul_f64((limit as f64 / 10.0).max(1.0));
+///     limit = gradient.update(&Sample { latency: queued, in_flight: limit, dropped: false });
 /// }
 /// assert!(limit < grown / 2);
 /// # Ok::<(), seawall_shed::limit::InvalidConfig>(())
@@ -117,6 +117,48 @@ pub struct Gradient {
     /// Samples still to come, after the untried part of the limit was cut,
     /// from calls admitted before: they hold further cuts.
     untried_hold: usize,
+    /// The run of cuts under way, until the limit grows back past it.
+    cuts: Option<Cuts>,
+    /// Whether the baseline was last set by a slowdown (see
+    /// `watch_cuts`), whose end brings a probe.
+    slowed: bool,
+}
+
+/// A run of cuts, watched for latency that does not fall with the
+/// concurrency: the latency was not queueing but a slower service.
+#[derive(Debug, Clone, Copy)]
+struct Cuts {
+    /// The concurrency when latency first rose above tolerance.
+    from: usize,
+    /// Latency of the calls admitted since, until the concurrency fell.
+    before: Mean,
+    /// Latency of the calls admitted in a row at the lower concurrency.
+    after: Mean,
+}
+
+/// A plain running mean.
+#[derive(Debug, Clone, Copy, Default)]
+struct Mean {
+    sum: f64,
+    count: usize,
+}
+
+impl Mean {
+    fn of(value: f64) -> Self {
+        Mean {
+            sum: value,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, value: f64) {
+        self.sum += value;
+        self.count += 1;
+    }
+
+    fn get(&self) -> f64 {
+        self.sum / self.count.max(1) as f64
+    }
 }
 
 /// The highest admission-time `in_flight` of samples whose latency stayed
@@ -267,6 +309,63 @@ impl Gradient {
         }
     }
 
+    /// Watches a run of cuts for a slower service, which they cannot help.
+    ///
+    /// Once the concurrency has fallen by a probe's cut since latency first
+    /// rose above tolerance, and a round trip of calls admitted at the lower
+    /// concurrency has finished, latency that is still above tolerance and
+    /// did not fall with the concurrency (by less than half the cut, on a
+    /// log scale) is not queueing: cutting further would only shed more,
+    /// down to `min_limit`. The baseline takes the latency at the lower
+    /// concurrency. Queueing falls with the concurrency, so it never raises
+    /// the baseline this way; the run ends when the limit grows back past
+    /// where it began.
+    ///
+    /// The latencies compared are plain means of the samples (as they
+    /// entered the short-term average) at the old and at the lower
+    /// concurrency, which carry less noise than that average and no lag.
+    /// Returns whether the baseline moved.
+    fn watch_cuts(&mut self, in_flight: usize, latency: f64, ratio: f64) -> bool {
+        let cut = self.probe_cut();
+        let cuts = match &mut self.cuts {
+            // The limit grew back: the run of cuts is over.
+            Some(cuts) if in_flight > cuts.from => {
+                self.cuts = None;
+                return false;
+            }
+            Some(cuts) => cuts,
+            None if ratio > self.config.tolerance => {
+                self.cuts = Some(Cuts {
+                    from: in_flight,
+                    before: Mean::of(latency),
+                    after: Mean::default(),
+                });
+                return false;
+            }
+            None => return false,
+        };
+        if in_flight as f64 > cuts.from as f64 * cut {
+            // Not lower yet, or higher again: the lower run starts over.
+            cuts.before.add(latency);
+            cuts.after = Mean::default();
+            return false;
+        }
+        cuts.after.add(latency);
+        if cuts.after.count < 2 * self.config.short_window {
+            return false;
+        }
+        let (before, after) = (cuts.before.get(), cuts.after.get());
+        self.cuts = None;
+        if after < before * cut.sqrt() || after <= self.long * self.config.tolerance {
+            return false;
+        }
+        self.long = after;
+        // Judged against it: the next probe, and the slowdown's end.
+        self.long_at_probe = after;
+        self.slowed = true;
+        true
+    }
+
     fn publish(&self) -> usize {
         // The estimate is kept within min..=max, never negative, so the
         // cast rounds it down and cannot wrap.
@@ -370,13 +469,29 @@ impl LimitAlgorithm for Gradient {
             self.long = short;
         } else if floor < self.long {
             self.long += short_weight * (floor - self.long);
+            // A slowdown taken as the baseline has ended (the baseline
+            // fell by a probe's cut since): it followed the latency down
+            // to what it is at the limit of the slowdown, which may hold
+            // queueing now. Probe at once.
+            if self.slowed && self.long < self.long_at_probe * self.probe_cut() {
+                self.slowed = false;
+                // Due now; the probe finds the fall and sets the next gap.
+                self.probe_gap = 0;
+            }
         } else if unqueued {
             self.long += self.long_weight * (short - self.long);
         }
 
+        // A run of cuts that finds latency deaf to concurrency moves the
+        // baseline up to it.
+        let mut per_long = 1.0 / self.long.max(f64::MIN_POSITIVE);
+        if !app_limited && self.watch_cuts(sample.in_flight, capped, short * per_long) {
+            per_long = 1.0 / self.long.max(f64::MIN_POSITIVE);
+        }
+        let config = &self.config;
+
         // The concurrency the service has lately carried without queueing,
         // by calls whose own latency stayed within tolerance.
-        let per_long = 1.0 / self.long.max(f64::MIN_POSITIVE);
         let own = (capped * per_long).max(1.0);
         let within = own <= config.tolerance;
         self.proven

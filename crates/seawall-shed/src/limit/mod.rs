@@ -123,9 +123,24 @@
 //!   probe. A long incident cannot teach the limit that high latency is
 //!   normal, and when it ends the old baseline is still there to recover
 //!   to.
-//!   If latency rises for a reason concurrency cannot fix (a slower
-//!   dependency), the limit keeps falling to `min_limit`; there the baseline
-//!   learns the new latency and the limit climbs again.
+//!   If latency rises for a reason concurrency cannot fix, the next rule
+//!   applies.
+//! - **A slowdown is not queueing.** Latency that rises because a
+//!   dependency got slower does not fall when the limit does, and cutting
+//!   on it would take the limit to `min_limit` and keep it there (before
+//!   this rule, a service twice as slow at any concurrency held the limit
+//!   at 1 for the whole slowdown and 140 round trips after it). So the
+//!   gradient watches each run of cuts: once the concurrency is a probe's
+//!   cut below where latency first rose above tolerance, and a round trip
+//!   of calls admitted there has finished, latency still above tolerance
+//!   that did not fall with the concurrency (by less than half the cut, on
+//!   a log scale) becomes the baseline, and the limit climbs back to what
+//!   the slower service carries. The two latencies compared are plain means
+//!   of the calls at either concurrency. Queueing falls with the
+//!   concurrency, so an incident of overload never raises the baseline this
+//!   way. When the slowdown ends, the baseline follows latency down to what
+//!   it is at the limit of the time, which may hold queueing, so a probe
+//!   follows at once.
 //! - **An untried limit goes at once.** The cut above is smoothed over
 //!   round trips so that noise cannot swing the limit, but that is too
 //!   slow for a limit that was never in use: one held at its initial value
@@ -207,11 +222,13 @@
 //!
 //! # Limitations
 //!
-//! - The gradient cannot tell queueing from a dependency that got slower:
-//!   both raise latency at the same concurrency. It backs off in both cases,
-//!   and relearns the baseline only once held at `min_limit`, so a lasting
-//!   slowdown sheds hard for a while (about `long_window` samples at the
-//!   minimum) before the limit climbs again.
+//! - The gradient tells a slower dependency from queueing only by cutting:
+//!   a slowdown costs a cut of about a fifth to a third of the limit (a
+//!   probe's cut, plus the smoothing) for a few round trips before the
+//!   baseline takes the new latency (in the simulations the limit's lowest
+//!   point was 67 to 88 for a capacity of 100). A service that is both
+//!   slower and queueing is read as queueing until a cut shows the latency
+//!   deaf to it.
 //! - Probes cost a little throughput: a cut of `1 - 1/t^2` (17% with the
 //!   defaults) for a round trip, and a regrowth that may overshoot the
 //!   ideal concurrency by up to about 15% for a round trip, every

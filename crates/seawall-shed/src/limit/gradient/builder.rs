@@ -159,6 +159,8 @@ impl GradientBuilder {
             short_at_probe: None,
             proven: Proven::default(),
             untried_hold: 0,
+            cuts: None,
+            slowed: false,
             config: self,
         })
     }
