@@ -2,7 +2,8 @@
 //! load at twice the capacity of a simulated service whose latency grows
 //! with the calls in flight past its ideal concurrency `C` (Little's law),
 //! and the default gradient limit settles within 10% of `C`, then follows
-//! `C` down when the service loses half its capacity.
+//! `C` down when the service loses half its capacity, and holds near `C`
+//! when every call gets slower whatever the concurrency.
 //!
 //! Unlike `convergence.rs`, which feeds the algorithm samples directly,
 //! every sample here comes from a real call through `Shed`: admission,
@@ -24,10 +25,11 @@ const BASE: Duration = Duration::from_millis(20);
 
 /// A service that runs `capacity` calls at once in `BASE` each and queues
 /// the rest: a call admitted with `n > capacity` in flight takes
-/// `BASE * n / capacity`.
+/// `BASE * n / capacity`; all of it `slowdown` times longer.
 #[derive(Clone)]
 struct Simulated {
     capacity: Arc<AtomicUsize>,
+    slowdown: Arc<AtomicUsize>,
     in_flight: Arc<AtomicUsize>,
 }
 
@@ -35,16 +37,35 @@ impl Simulated {
     fn new(capacity: usize) -> Self {
         Simulated {
             capacity: Arc::new(AtomicUsize::new(capacity)),
+            slowdown: Arc::new(AtomicUsize::new(1)),
             in_flight: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     fn latency(&self, in_flight: usize) -> Duration {
         let capacity = self.capacity.load(Ordering::SeqCst);
+        let base = BASE * self.slowdown.load(Ordering::SeqCst) as u32;
         if in_flight <= capacity {
-            return BASE;
+            return base;
         }
-        BASE.mul_f64(in_flight as f64 / capacity as f64)
+        base.mul_f64(in_flight as f64 / capacity as f64)
+    }
+
+    /// The simulated service behind `service_fn`.
+    fn service(
+        &self,
+    ) -> impl Service<(), Response = (), Error = BoxError, Future = impl Send> + Clone + Send + 'static
+    {
+        let simulated = self.clone();
+        service_fn(move |()| {
+            let simulated = simulated.clone();
+            async move {
+                let n = simulated.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(simulated.latency(n)).await;
+                simulated.in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, BoxError>(())
+            }
+        })
     }
 }
 
@@ -64,6 +85,8 @@ struct Phase {
     inside: f64,
     /// The highest reading of the last second.
     high: usize,
+    /// The lowest reading of the whole phase.
+    lowest: usize,
     served: usize,
     shed: usize,
 }
@@ -92,6 +115,7 @@ where
     let mut ticks = tokio::time::interval(Duration::from_millis(1));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut readings = Vec::new();
+    let mut lowest = usize::MAX;
     let mut reached = None;
     let mut tick = 0u64;
     while start.elapsed() < length {
@@ -115,6 +139,7 @@ where
             continue;
         }
         let limit = shed.limit();
+        lowest = lowest.min(limit);
         if reached.is_none() && within_ten_percent(limit, target) {
             reached = Some(start.elapsed());
         }
@@ -133,6 +158,7 @@ where
         reached,
         inside: inside as f64 / readings.len() as f64,
         high: readings.iter().copied().max().unwrap_or(0),
+        lowest,
         served: served.load(Ordering::Relaxed),
         shed: refused.load(Ordering::Relaxed),
     }
@@ -142,18 +168,7 @@ where
 async fn the_limit_learned_through_the_service_settles_near_the_ideal_concurrency() {
     const C: usize = 80;
     let simulated = Simulated::new(C);
-    let inner = {
-        let simulated = simulated.clone();
-        service_fn(move |()| {
-            let simulated = simulated.clone();
-            async move {
-                let n = simulated.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                tokio::time::sleep(simulated.latency(n)).await;
-                simulated.in_flight.fetch_sub(1, Ordering::SeqCst);
-                Ok::<_, BoxError>(())
-            }
-        })
-    };
+    let inner = simulated.service();
     // The default algorithm, the gradient, from its default initial limit
     // of 20: it has to find C = 80 by itself. Measured: within 10% after
     // 0.97 s, settled at 86, 93% of the last second's readings within 10%;
@@ -211,18 +226,7 @@ async fn a_limit_held_while_app_limited_comes_down_as_soon_as_load_arrives() {
     // C = 40 at 20 ms: 2 calls per ms. The limit starts at 100.
     const C: usize = 40;
     let simulated = Simulated::new(C);
-    let inner = {
-        let simulated = simulated.clone();
-        service_fn(move |()| {
-            let simulated = simulated.clone();
-            async move {
-                let n = simulated.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                tokio::time::sleep(simulated.latency(n)).await;
-                simulated.in_flight.fetch_sub(1, Ordering::SeqCst);
-                Ok::<_, BoxError>(())
-            }
-        })
-    };
+    let inner = simulated.service();
     let gradient = Gradient::builder().initial_limit(100).build().unwrap();
     let layer = ShedLayer::builder()
         .name("untried")
@@ -247,6 +251,41 @@ async fn a_limit_held_while_app_limited_comes_down_as_soon_as_load_arrives() {
         "{busy:?}"
     );
     assert!(within_ten_percent(busy.settled, C), "{busy:?}");
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(shed.in_flight(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_twice_as_slow_is_not_taken_for_queueing() {
+    // C = 40 at 20 ms: 2 calls per ms; offered twice that throughout.
+    const C: usize = 40;
+    let simulated = Simulated::new(C);
+    let layer = ShedLayer::builder().name("slowed").build().unwrap();
+    let shed = layer.handle();
+    let service = layer.layer(simulated.service());
+    let normal = load(&service, &shed, 4, Duration::from_secs(4), C).await;
+    assert!(within_ten_percent(normal.settled, C), "{normal:?}");
+
+    // Every call now takes twice as long whatever the concurrency: the
+    // service still runs C at once, and cutting below that only sheds
+    // more. The limit backs off as from queueing until a cut shows the
+    // latency deaf to it, then climbs back. Measured: lowest 25, settled
+    // at 43, 5,860 calls served of the 6,000 the slower service could.
+    // (Before slowdowns were told from queueing, the limit fell to 1 and
+    // stayed there: 326 served.)
+    simulated.slowdown.store(2, Ordering::SeqCst);
+    let slow = load(&service, &shed, 4, Duration::from_secs(6), C).await;
+    assert!(slow.lowest * 2 >= C, "collapsed: {slow:?}");
+    assert!(within_ten_percent(slow.settled, C), "{slow:?}");
+    assert!(slow.inside >= 0.8, "{slow:?}");
+    assert!(slow.served >= 5_000, "{slow:?}");
+
+    // And back.
+    simulated.slowdown.store(1, Ordering::SeqCst);
+    let back = load(&service, &shed, 4, Duration::from_secs(4), C).await;
+    assert!(within_ten_percent(back.settled, C), "{back:?}");
+    assert!(back.high * 20 <= C * 23, "overshoots: {back:?}");
 
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(shed.in_flight(), 0);
