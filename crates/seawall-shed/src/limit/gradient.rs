@@ -262,8 +262,11 @@ impl Gradient {
         self.probe_gap = if found {
             FIRST_PROBE_GAP.min(self.config.probe_interval)
         } else {
+            // Never below the first gap: a gap of zero (a probe brought
+            // forward) must not double to zero again.
             self.probe_gap
                 .saturating_mul(2)
+                .max(FIRST_PROBE_GAP)
                 .min(self.config.probe_interval)
         };
         self.since_probe = 0;
