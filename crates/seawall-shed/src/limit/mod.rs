@@ -251,11 +251,11 @@
 //!   while its load stays below half the limit, the limit stays where it
 //!   was (the baseline slowly learns the slower latency) and reacts only
 //!   once the load reaches half of it, or calls are dropped.
-//! - Between probes, noise still drags the baseline down a little; a probe
-//!   raises it only if the latency before it was within tolerance, so a
-//!   baseline dragged further than that (by noise far wider than the
-//!   tolerance allows for, see above) waits for the limit to reach
-//!   `min_limit` to relearn it, as after a lasting slowdown.
+//! - Between probes, noise still drags the baseline down a little, and the
+//!   limit sits lower for it until a probe (latency within tolerance) or a
+//!   run of cuts (latency beyond it) shows the latency deaf to
+//!   concurrency; each costs a cut of about a fifth for a round trip or
+//!   more.
 
 use std::time::Duration;
 
