@@ -223,10 +223,11 @@
 //! # Limitations
 //!
 //! - The gradient tells a slower dependency from queueing only by cutting:
-//!   a slowdown costs a cut of about a fifth to a third of the limit (a
+//!   a slowdown costs a cut of a fifth to two fifths of the limit (a
 //!   probe's cut, plus the smoothing) for a few round trips before the
 //!   baseline takes the new latency (in the simulations the limit's lowest
-//!   point was 67 to 88 for a capacity of 100). A service that is both
+//!   point was 67 to 88 for a capacity of 100, and 25 for 40 through the
+//!   service in `tests/service_convergence.rs`). A service that is both
 //!   slower and queueing is read as queueing until a cut shows the latency
 //!   deaf to it.
 //! - Probes cost a little throughput: a cut of `1 - 1/t^2` (17% with the
