@@ -1,6 +1,6 @@
 //! The gradient's settings and their checks.
 
-use super::{Gradient, Proven, FIRST_PROBE_GAP, MAX_TOLERANCE};
+use super::{Gradient, Proven, Slowdown, FIRST_PROBE_GAP, MAX_TOLERANCE};
 use crate::limit::error::{at_least_one, limits, ratio, InvalidConfig};
 
 /// Builds a [`Gradient`]; made by [`Gradient::builder`].
@@ -160,7 +160,7 @@ impl GradientBuilder {
             proven: Proven::default(),
             untried_hold: 0,
             cuts: None,
-            slowed: false,
+            slowdown: Slowdown::None,
             config: self,
         })
     }
