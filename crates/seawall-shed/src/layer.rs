@@ -213,3 +213,29 @@ impl fmt::Debug for ShedHandle {
         f.debug_tuple("ShedHandle").field(&self.shared).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::limit::Fixed;
+    use crate::ShedLayer;
+
+    #[test]
+    fn a_slot_after_another_borrows_the_same_reference() {
+        let layer = ShedLayer::builder()
+            .name("busy")
+            .algorithm(Fixed::new(2).unwrap())
+            .build()
+            .unwrap();
+        let shared = &*layer.shared;
+        drop(shared.admit().expect("a free slot"));
+        // The layer's and this thread's spare.
+        assert_eq!(Arc::strong_count(shared), 2);
+        let slot = shared.admit().expect("a free slot");
+        assert_eq!(Arc::strong_count(shared), 2, "lent, not cloned");
+        drop(slot);
+        assert_eq!(Arc::strong_count(shared), 2);
+        assert_eq!(shared.limiter.in_flight(), 0);
+    }
+}
